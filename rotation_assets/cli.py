@@ -1,0 +1,184 @@
+"""``rotation``: run the main job through the project's Dagster instance.
+
+    rotation backfill --start 2000-01-03 --end 2026-02-13   # one run for the whole range
+    rotation update                                          # the latest completed session
+
+Runs are recorded in DAGSTER_HOME (default ``.dagster_home`` in the project), so they show in
+``dagster dev`` afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from collections import Counter
+
+from rotation_assets.dagster_home import ensure_dagster_home
+from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+class UsageError(ValueError):
+    """The command line asks for something that cannot run; nothing was started."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from exc
+
+
+def resolve_sessions(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The sessions of [start, end] that are partitions, or a UsageError saying why none are."""
+    from rotation_assets.trading_day import (
+        FIRST_SESSION,
+        latest_completed_session,
+        sessions_between,
+    )
+
+    if end < start:
+        raise UsageError(f"--end {end} is before --start {start}: the range is in the wrong order")
+    first = dt.date.fromisoformat(FIRST_SESSION)
+    if end < first:
+        raise UsageError(f"partitions start at {FIRST_SESSION}; {start}..{end} is before that")
+    latest = latest_completed_session()
+    if start > latest:
+        raise UsageError(f"{start} is after the latest completed NYSE session ({latest})")
+    sessions = sessions_between(max(start, first), min(end, latest))
+    if not sessions:
+        raise UsageError(f"there is no NYSE session between {start} and {end}")
+    return sessions
+
+
+def _apply_options(args: argparse.Namespace) -> None:
+    # Options are environment variables the definitions read, so that the UI, the schedule and
+    # the CLI resolve configuration the same way.
+    if args.source:
+        os.environ["ROTATION_PRICE_SOURCE"] = args.source
+    if args.price_dir:
+        os.environ["ROTATION_PRICE_DIR"] = os.path.abspath(args.price_dir)
+    if args.warehouse:
+        os.environ["ROTATION_DUCKDB_PATH"] = os.path.abspath(args.warehouse)
+
+
+def run_job(sessions: list[dt.date], command: str) -> int:
+    """Run ``rotation_job`` over ``sessions`` in this process; print a summary; exit status."""
+    home = ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from rotation_assets.definitions import defs
+
+    job = defs.resolve_job_def("rotation_job")
+    source = defs.resources["price_source"]
+    warehouse_path = os.environ.get("ROTATION_DUCKDB_PATH") or str(DEFAULT_WAREHOUSE_PATH)
+    start, end = sessions[0].isoformat(), sessions[-1].isoformat()
+    tags = {RANGE_START_TAG: start, RANGE_END_TAG: end, "rotation/trigger": f"cli:{command}"}
+
+    synthetic = source.label == "synthetic"
+    print(f"rotation {command}: {start}..{end}, {len(sessions)} sessions, source {source.label}")
+    if synthetic:
+        print(
+            "  !! SYNTHETIC DEMO DATA: generated prices, never market data (source = 'synthetic')"
+        )
+    asset_names = sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys)
+    print(f"  assets: {', '.join(asset_names)}")
+
+    began = time.monotonic()
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
+        )
+    elapsed = time.monotonic() - began
+
+    rows: dict[str, int] = {}
+    checks: Counter[str] = Counter()
+    check_problems: list[str] = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            count = mat.metadata.get("dagster/row_count")
+            if count is not None:
+                rows[mat.asset_key.to_user_string()] = count.value
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            outcome = "passed" if evaluation.passed else evaluation.severity.value.lower()
+            checks[outcome] += 1
+            if not evaluation.passed:
+                check_problems.append(
+                    f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+                    f"({outcome}) {evaluation.description or ''}".rstrip()
+                )
+    failures = [
+        f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+
+    status = "succeeded" if result.success else "FAILED"
+    print()
+    print(f"rotation {command} {status} in {elapsed:.1f} s (run {result.run_id[:8]})")
+    print(f"  source        {source.label}{' (SYNTHETIC, not market data)' if synthetic else ''}")
+    print(f"  warehouse     {warehouse_path}")
+    print(f"  dagster home  {home}  (see the run in `dagster dev`)")
+    print(f"  sessions      {len(sessions)} ({start}..{end})")
+    for key, count in sorted(rows.items()):
+        print(f"  {key:<26}{count:>12,} rows")
+    if checks:
+        print("  checks        " + ", ".join(f"{n} {k}" for k, n in sorted(checks.items())))
+    for problem in check_problems[:10]:
+        print(f"    - {problem[:300]}")
+    for failure in failures:
+        print(f"  failure       {failure[:2000]}")
+    return 0 if result.success else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rotation", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--source", choices=["yfinance", "csv", "demo"], help="price source")
+    common.add_argument("--price-dir", help="folder of per-ticker CSVs for --source csv")
+    common.add_argument("--warehouse", help="DuckDB file (default data/rotation.duckdb)")
+
+    backfill = sub.add_parser("backfill", parents=[common], help="load a range of sessions")
+    backfill.add_argument("--start", type=_date, required=True)
+    backfill.add_argument("--end", type=_date, required=True)
+    update = sub.add_parser("update", parents=[common], help="load the latest completed session")
+    update.add_argument("--date", type=_date, help="a session to load instead of the latest")
+
+    args = parser.parse_args(argv)
+    _apply_options(args)
+    try:
+        if args.command == "backfill":
+            sessions = resolve_sessions(args.start, args.end)
+        else:
+            from rotation_assets.trading_day import is_session, latest_completed_session
+
+            day = args.date or latest_completed_session()
+            if not is_session(day):
+                raise UsageError(f"{day} is not an NYSE session (weekend or holiday)")
+            sessions = resolve_sessions(day, day)
+        return run_job(sessions, args.command)
+    except UsageError as exc:
+        print(f"rotation: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # configuration errors: say what, not a traceback
+        from rotation_assets.configured_resources import ConfigurationError
+
+        if isinstance(exc, ConfigurationError):
+            print(f"rotation: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The project-local Dagster instance: created on first use, with DuckDB writers serialised."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rotation_assets.project_paths import DEFAULT_DAGSTER_HOME
+
+# One slot per pool: the only pool is the DuckDB warehouse, which takes one writer at a time.
+# Op granularity lets a run's other steps go on while one waits for the file.
+DAGSTER_YAML = """\
+# Created by rotation_assets. Every asset that opens the DuckDB warehouse is in the pool
+# `duckdb_warehouse`; one slot means two writers never meet at the file, across runs too.
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: op
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to ``.dagster_home`` in the project; writes dagster.yaml once."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

@@ -1,0 +1,26 @@
+"""The code location: every domain's definitions plus the configured resources."""
+
+from dagster import Definitions, load_assets_from_modules
+
+from rotation_assets.configured_resources import configured_price_source, configured_warehouse
+from rotation_assets.defs.orchestration import daily
+from rotation_assets.defs.prices import assets as price_assets
+from rotation_assets.defs.prices import checks as price_checks
+from rotation_assets.defs.reference import assets as reference_assets
+from rotation_assets.progress_logger import progress_console_logger
+
+defs = Definitions(
+    assets=load_assets_from_modules([reference_assets, price_assets]),
+    asset_checks=[
+        price_checks.raw_prices_blocking_checks,
+        price_checks.raw_prices_large_moves,
+        price_checks.raw_prices_great_expectations,
+    ],
+    jobs=[daily.rotation_job],
+    schedules=[daily.after_close_schedule],
+    loggers={"progress": progress_console_logger},
+    resources={
+        "warehouse": configured_warehouse(),
+        "price_source": configured_price_source(),
+    },
+)

@@ -1,0 +1,6 @@
+"""Names shared by the definitions of every domain."""
+
+# Every asset that opens the DuckDB file takes a slot in this pool; the instance's dagster.yaml
+# gives it one slot, so two writers never meet at the file.
+WAREHOUSE_POOL = "duckdb_warehouse"
+OWNERS = ["team:rotation"]

@@ -1,0 +1,119 @@
+"""``raw.prices``: daily bars of the universe, one partition per NYSE session."""
+
+import datetime as dt
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    BackfillPolicy,
+    Backoff,
+    Failure,
+    Jitter,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+)
+
+from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
+from rotation_assets.defs.reference.assets import universe
+from rotation_assets.price_source import PriceSource, PriceSourceError, RetryablePriceSourceError
+from rotation_assets.raw_prices import RAW_PRICES, PriceAuditError, fetch_price_window
+from rotation_assets.trading_day import trading_day_partitions
+from rotation_assets.warehouse import DuckDBWarehouse, WarehouseError
+
+# Rate limits and network errors clear with time: 4 tries spread over ~1 minute.
+PRICE_FETCH_RETRY = RetryPolicy(
+    max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+)
+
+
+def stored_universe(warehouse: DuckDBWarehouse) -> pd.DataFrame:
+    """``reference.universe`` as stored, with first_trading_date as datetime64."""
+    try:
+        frame = warehouse.query("SELECT * FROM reference.universe ORDER BY ticker")
+    except Exception as exc:  # a missing table is the usual cause
+        raise Failure(
+            "reference.universe is not in the warehouse: materialize reference/universe first "
+            f"({exc})",
+            allow_retries=False,
+        ) from exc
+    frame["first_trading_date"] = pd.to_datetime(frame["first_trading_date"])
+    return frame
+
+
+@asset(
+    key=["raw", "prices"],
+    group_name="prices",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[universe],
+    partitions_def=trading_day_partitions(),
+    backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=PRICE_FETCH_RETRY,
+    metadata={
+        "dagster/column_schema": RAW_PRICES.dagster_schema(),
+        "dagster/table_name": RAW_PRICES.qualified_name,
+        "partition_expr": "trade_date",
+    },
+)
+def raw_prices(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, price_source: PriceSource
+) -> MaterializeResult:
+    """Daily bars (open, high, low, close, adj_close, volume) of every universe ticker, one row
+    per NYSE session and ticker from its first trading date on. ``close`` is split-adjusted;
+    ``adj_close`` is split- and dividend-adjusted. ``source`` says where the row came from
+    (yfinance, csv, or synthetic for the demo source, which is never market data).
+
+    A backfill of any range is one run with one batched fetch. The fetched window is audited
+    before it is written (expected tickers, no null or non-positive prices, OHLC bounds, unique
+    keys): a failed fetch or audit leaves the stored rows as they were. The window's rows are
+    then replaced in one transaction; identical re-loads keep their ``loaded_at``.
+    """
+    sessions = [dt.date.fromisoformat(key) for key in context.partition_keys]
+    tickers = stored_universe(warehouse)
+    context.log.info(
+        f"raw/prices: fetching {sessions[0]}..{sessions[-1]} ({len(sessions)} sessions) "
+        f"from {price_source.label}"
+    )
+    try:
+        frame, _ = fetch_price_window(
+            price_source, tickers, sessions, dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        )
+    except RetryablePriceSourceError:
+        raise  # the retry policy backs off and tries again
+    except (PriceSourceError, PriceAuditError) as exc:
+        raise Failure(str(exc), allow_retries=False) from exc
+
+    if frame.empty:
+        # No ticker is listed yet on these sessions: nothing to publish, nothing to delete.
+        context.log.info("raw/prices: no universe ticker is listed on these sessions")
+        return MaterializeResult(metadata={"dagster/row_count": 0, "rows_written": 0})
+
+    try:
+        written = warehouse.replace_rows(
+            RAW_PRICES, frame, window=(sessions[0], sessions[-1]), keep_first_seen="loaded_at"
+        )
+    except WarehouseError as exc:
+        raise Failure(str(exc), allow_retries=False) from exc
+    context.log.info(
+        f"raw/prices: wrote {written.rows_written} rows for {frame['ticker'].nunique()} tickers "
+        f"({written.rows_changed} new or changed, {written.rows_before} replaced)"
+    )
+    newest = frame[frame["trade_date"] == frame["trade_date"].max()]
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": written.rows_written,
+            "rows_new_or_changed": written.rows_changed,
+            "rows_replaced": written.rows_before,
+            "sessions": len(sessions),
+            "tickers": int(frame["ticker"].nunique()),
+            "source": price_source.label,
+            "first_session": str(sessions[0]),
+            "last_session": str(sessions[-1]),
+            "newest_rows": MetadataValue.md(
+                newest.drop(columns=["loaded_at"]).to_markdown(index=False, floatfmt=".4f")
+            ),
+        }
+    )

@@ -1,0 +1,110 @@
+"""``raw.prices``: fetch a window of sessions, audit it, and shape it for the warehouse.
+
+Audit before publish: the frame is checked with the blocking rules of ``price_quality`` before
+anything is written, so a bad fetch fails the run and leaves stored rows as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from rotation_assets.price_quality import RuleResult, audit_prices
+from rotation_assets.price_source import PRICE_FIELDS, PriceSource
+from rotation_assets.table_spec import Column, TableSpec
+from rotation_assets.universe import expected_tickers
+
+RAW_PRICES = TableSpec(
+    schema="raw",
+    name="prices",
+    description=(
+        "Daily bars of the universe, one row per NYSE session and ticker, partitioned by "
+        "trade_date. Loaded by the raw_prices asset from the configured price source."
+    ),
+    columns=(
+        Column("trade_date", "DATE", "NYSE session (the partition key).", nullable=False),
+        Column("ticker", "VARCHAR", "Yahoo Finance symbol.", nullable=False),
+        Column("open", "DOUBLE", "Opening price, split-adjusted.", nullable=False),
+        Column("high", "DOUBLE", "Session high, split-adjusted.", nullable=False),
+        Column("low", "DOUBLE", "Session low, split-adjusted.", nullable=False),
+        Column(
+            "close",
+            "DOUBLE",
+            "Closing price, split-adjusted (not dividend-adjusted).",
+            nullable=False,
+        ),
+        Column(
+            "adj_close",
+            "DOUBLE",
+            "Close adjusted for splits and dividends (total return); its base moves with every "
+            "new dividend, so compare adj_close values only within one load.",
+            nullable=False,
+        ),
+        Column(
+            "volume",
+            "DOUBLE",
+            "Shares traded; empty where the vendor has none (^RUT after 2016-06-28).",
+        ),
+        Column(
+            "source",
+            "VARCHAR",
+            "Where the row came from: yfinance, csv or synthetic (demo data, never market data).",
+            nullable=False,
+        ),
+        Column(
+            "loaded_at",
+            "TIMESTAMP",
+            "UTC time this exact row was first loaded; re-loading identical values keeps it.",
+            nullable=False,
+        ),
+    ),
+    key=("trade_date", "ticker"),
+    partition_column="trade_date",
+)
+
+
+class PriceAuditError(Exception):
+    """A fetched window broke a blocking quality rule; nothing was written."""
+
+    def __init__(self, failures: list[RuleResult]):
+        self.failures = failures
+        super().__init__(
+            "Blocked before write, stored rows unchanged: "
+            + " | ".join(f.summary() for f in failures)
+        )
+
+
+def fetch_price_window(
+    source: PriceSource,
+    universe: pd.DataFrame,
+    sessions: list[dt.date],
+    loaded_at: dt.datetime,
+) -> tuple[pd.DataFrame, list[RuleResult]]:
+    """Fetch and audit the bars of ``sessions`` for the universe, ready for ``raw.prices``.
+
+    Only tickers listed by the last session are asked for, and rows outside the sessions (a
+    vendor's non-session bars, or a ticker's bars before its first trading date) are dropped.
+    Returns the frame and the results of every blocking rule; raises ``PriceAuditError`` when
+    any of them failed.
+    """
+    start, end = sessions[0], sessions[-1]
+    tickers = expected_tickers(universe, end)
+    frame = source.fetch(tickers, start, end)
+    frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
+
+    first_date = universe.set_index("ticker")["first_trading_date"]
+    session_index = pd.DatetimeIndex(pd.to_datetime(sessions))
+    keep = frame["trade_date"].isin(session_index) & (
+        frame["trade_date"] >= frame["ticker"].map(first_date)
+    )
+    frame = frame[keep].sort_values(["trade_date", "ticker"]).reset_index(drop=True)
+
+    results = audit_prices(frame, lambda day: expected_tickers(universe, day), sessions)
+    failures = [r for r in results if not r.passed]
+    if failures:
+        raise PriceAuditError(failures)
+
+    frame[PRICE_FIELDS] = frame[PRICE_FIELDS].astype("float64")
+    frame = frame.assign(source=source.label, loaded_at=pd.Timestamp(loaded_at).tz_localize(None))
+    return RAW_PRICES.conform(frame), results

@@ -1,0 +1,88 @@
+"""Table definitions: the one place where a warehouse table's columns, types and meanings live.
+
+The DDL, the fixed column order handed to DuckDB, and the column schema shown in the Dagster UI
+are all derived from a ``TableSpec``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from dagster import TableColumn, TableSchema
+
+_PANDAS_DTYPES = {
+    "DATE": "datetime64[ns]",
+    "TIMESTAMP": "datetime64[ns]",
+    "DOUBLE": "float64",
+    "BIGINT": "Int64",
+    "INTEGER": "Int64",
+    "VARCHAR": "object",
+    "BOOLEAN": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    description: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    schema: str
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = field(default_factory=tuple)
+    # The DATE column that holds the partition key, for trading-day partitioned tables.
+    partition_column: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def create_sql(self) -> str:
+        cols = ",\n  ".join(
+            f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in self.columns
+        )
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n  {cols}\n)"
+
+    def comment_sql(self) -> list[str]:
+        """COMMENT statements so analysts see the definitions in DuckDB itself."""
+
+        def quote(text: str) -> str:
+            return "'" + text.replace("'", "''") + "'"
+
+        statements = [f"COMMENT ON TABLE {self.qualified_name} IS {quote(self.description)}"]
+        statements += [
+            f"COMMENT ON COLUMN {self.qualified_name}.{c.name} IS {quote(c.description)}"
+            for c in self.columns
+        ]
+        return statements
+
+    def dagster_schema(self) -> TableSchema:
+        return TableSchema(
+            columns=[
+                TableColumn(name=c.name, type=c.sql_type, description=c.description)
+                for c in self.columns
+            ]
+        )
+
+    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with exactly this table's columns, in order, with matching dtypes."""
+        missing = [c for c in self.column_names if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{self.qualified_name}: frame lacks columns {missing}")
+        out = frame.loc[:, self.column_names].copy()
+        for c in self.columns:
+            dtype = _PANDAS_DTYPES.get(c.sql_type)
+            if dtype and str(out[c.name].dtype) != dtype:
+                out[c.name] = out[c.name].astype(dtype)
+        return out.reset_index(drop=True)

@@ -1,0 +1,121 @@
+"""The universe and rotation pairs: reading and validating the reference seeds.
+
+``seeds/universe.csv`` lists the instruments loaded every session and the first session each is
+expected on; ``seeds/rotation_pairs.csv`` pairs a small-cap side with a large-cap side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from rotation_assets.project_paths import SEEDS_DIR
+from rotation_assets.table_spec import Column, TableSpec
+
+ROLES = ("small_cap", "large_cap", "index", "stock", "macro")
+INSTRUMENT_TYPES = ("index", "etf", "stock")
+
+UNIVERSE = TableSpec(
+    schema="reference",
+    name="universe",
+    description="Instruments loaded every NYSE session (seed: seeds/universe.csv).",
+    columns=(
+        Column("ticker", "VARCHAR", "Yahoo Finance symbol, e.g. ^RUT, IWM.", nullable=False),
+        Column("name", "VARCHAR", "Instrument name."),
+        Column(
+            "role",
+            "VARCHAR",
+            "small_cap, large_cap, index, stock or macro: the instrument's part in a rotation.",
+            nullable=False,
+        ),
+        Column("instrument_type", "VARCHAR", "index, etf or stock."),
+        Column(
+            "first_trading_date",
+            "DATE",
+            "First session with a price; the ticker is expected on every session from here on.",
+            nullable=False,
+        ),
+    ),
+    key=("ticker",),
+)
+
+ROTATION_PAIRS = TableSpec(
+    schema="reference",
+    name="rotation_pairs",
+    description="Small-cap vs large-cap pairs the analytics compare (seeds/rotation_pairs.csv).",
+    columns=(
+        Column("pair_id", "VARCHAR", "Identifier of the pair, e.g. IWM_SPY.", nullable=False),
+        Column("small", "VARCHAR", "Ticker of the small-cap side.", nullable=False),
+        Column("large", "VARCHAR", "Ticker of the large-cap side.", nullable=False),
+        Column("description", "VARCHAR", "What the pair compares."),
+    ),
+    key=("pair_id",),
+)
+
+
+class SeedError(ValueError):
+    """A seed file is malformed: names the file, the line and the problem."""
+
+
+def _read_seed(path: Path, spec: TableSpec) -> pd.DataFrame:
+    if not path.exists():
+        raise SeedError(f"Seed file {path} is missing")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in spec.column_names if c not in frame.columns]
+    if missing:
+        raise SeedError(f"{path}: missing columns {missing}")
+    frame = frame[spec.column_names].apply(lambda s: s.str.strip())
+    for column in spec.columns:
+        if not column.nullable:
+            blank = frame.index[frame[column.name] == ""]
+            if len(blank):
+                raise SeedError(f"{path} line {blank[0] + 2}: empty {column.name}")
+    duplicated = frame.index[frame.duplicated(list(spec.key), keep="first")]
+    if len(duplicated):
+        raise SeedError(
+            f"{path} line {duplicated[0] + 2}: duplicate "
+            f"{', '.join(spec.key)} {frame.iloc[duplicated[0]][list(spec.key)].tolist()}"
+        )
+    return frame
+
+
+def load_universe(path: Path = SEEDS_DIR / "universe.csv") -> pd.DataFrame:
+    """The universe seed, validated: unique tickers, known roles, ISO first trading dates."""
+    frame = _read_seed(path, UNIVERSE)
+    bad_role = frame.index[~frame["role"].isin(ROLES)]
+    if len(bad_role):
+        i = bad_role[0]
+        raise SeedError(f"{path} line {i + 2}: role {frame.at[i, 'role']!r} is not one of {ROLES}")
+    dates = pd.to_datetime(frame["first_trading_date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = dates.index[dates.isna()][0]
+        raise SeedError(
+            f"{path} line {i + 2}: first_trading_date "
+            f"{frame.at[i, 'first_trading_date']!r} is not YYYY-MM-DD"
+        )
+    frame["first_trading_date"] = dates
+    return frame
+
+
+def load_rotation_pairs(
+    universe: pd.DataFrame, path: Path = SEEDS_DIR / "rotation_pairs.csv"
+) -> pd.DataFrame:
+    """The pairs seed, validated: both sides of every pair are in the universe."""
+    frame = _read_seed(path, ROTATION_PAIRS)
+    known = set(universe["ticker"])
+    for i, row in frame.iterrows():
+        for side in ("small", "large"):
+            if row[side] not in known:
+                raise SeedError(
+                    f"{path} line {i + 2}: {side} ticker {row[side]!r} of pair "
+                    f"{row['pair_id']} is not in the universe"
+                )
+    return frame
+
+
+def expected_tickers(universe: pd.DataFrame, session: dt.date) -> list[str]:
+    """Tickers that must have a price on ``session``: those listed by then."""
+    active = universe[universe["first_trading_date"].dt.date <= session]
+    return sorted(active["ticker"])

@@ -1,0 +1,206 @@
+"""The DuckDB warehouse: transactional writes and a bounded wait for the file lock.
+
+Every write replaces a slice of a table (a window of trading days, or the whole table) inside
+one transaction: either the new rows are all there, or the old ones are untouched. Nothing is
+written from an empty frame. DuckDB lets one process write a file and refuses to open it while
+another process holds it, so connecting retries for ``lock_wait_seconds`` and then fails naming
+the process that holds the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
+from rotation_assets.table_spec import TableSpec
+
+log = logging.getLogger(__name__)
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+class WarehouseError(Exception):
+    """A write to the warehouse was refused or failed; stored rows are unchanged."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process held the DuckDB file for longer than the wait budget."""
+
+
+class EmptyWriteError(WarehouseError):
+    """A write was handed no rows; refusing it keeps the stored partition."""
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    table: str
+    rows_written: int
+    rows_before: int
+    rows_unchanged: int
+
+    @property
+    def rows_changed(self) -> int:
+        return self.rows_written - self.rows_unchanged
+
+
+def describe_lock_holder(message: str) -> str:
+    """'PID 123 (duckdb -readonly data/rotation.duckdb)' from DuckDB's lock error, if it says."""
+    match = _LOCK_HOLDER.search(message)
+    if not match:
+        return "another process"
+    pid = match.group("pid")
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        cmdline = match.group("program")
+    return f"PID {pid} ({cmdline})"
+
+
+def _after_delete(table: str) -> None:
+    """Seam between the delete and the insert, where fault-injection tests raise."""
+
+
+class DuckDBWarehouse(ConfigurableResource):
+    """The rotation warehouse file, opened per operation and closed straight after."""
+
+    path: str = Field(
+        default=str(DEFAULT_WAREHOUSE_PATH),
+        description="DuckDB file of the warehouse (ROTATION_DUCKDB_PATH).",
+    )
+    lock_wait_seconds: float = Field(
+        default=60.0,
+        description="How long to wait for another process to release the file before failing.",
+    )
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, waiting up to ``lock_wait_seconds`` for a lock held elsewhere."""
+        if not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_wait_seconds
+        delay = 0.2
+        while True:
+            try:
+                con = duckdb.connect(self.path, read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                holder = describe_lock_holder(str(exc))
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"The warehouse {self.path} is locked by {holder}. Close that session "
+                        f"(a DuckDB CLI, notebook or BI tool holding the live file) and run "
+                        f"again; analysts should open the published snapshot instead. Waited "
+                        f"{self.lock_wait_seconds:.0f}s; nothing was written."
+                    ) from exc
+                log.warning("Warehouse %s is locked by %s; retrying", self.path, holder)
+                time.sleep(min(delay, max(deadline - time.monotonic(), 0.05)))
+                delay = min(delay * 2, 5.0)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read query and return its rows as a DataFrame."""
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    def table_exists(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [spec.schema, spec.name],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def ensure_table(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {spec.schema}")
+        con.execute(spec.create_sql())
+        for statement in spec.comment_sql():
+            con.execute(statement)
+
+    def replace_rows(
+        self,
+        spec: TableSpec,
+        frame: pd.DataFrame,
+        window: tuple[dt.date, dt.date] | None = None,
+        keep_first_seen: str | None = None,
+    ) -> WriteSummary:
+        """Replace the rows of ``window`` (or the whole table) with ``frame``, atomically.
+
+        ``window`` bounds the table's partition column, both ends inclusive; rows of ``frame``
+        outside it are an error rather than silently written. ``keep_first_seen`` names a
+        timestamp column (``loaded_at``) that keeps its stored value on rows whose other values
+        are unchanged, so re-loading identical data changes nothing.
+        """
+        if frame.empty:
+            raise EmptyWriteError(
+                f"Refusing to write no rows to {spec.qualified_name}"
+                + (f" for {window[0]}..{window[1]}" if window else "")
+                + "; stored rows are unchanged."
+            )
+        frame = spec.conform(frame)
+        where, params = "", []
+        if window is not None:
+            col = spec.partition_column
+            if col is None:
+                raise ValueError(f"{spec.qualified_name} is not partitioned")
+            dates = pd.to_datetime(frame[col]).dt.date
+            outside = frame[(dates < window[0]) | (dates > window[1])]
+            if not outside.empty:
+                raise WarehouseError(
+                    f"{len(outside)} rows for {spec.qualified_name} fall outside the partition "
+                    f"window {window[0]}..{window[1]}; nothing was written."
+                )
+            where, params = f" WHERE {col} BETWEEN ? AND ?", [window[0], window[1]]
+
+        columns = ", ".join(spec.column_names)
+        with self.connect() as con:
+            self.ensure_table(con, spec)
+            con.register("incoming_frame", frame)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"CREATE TEMP TABLE incoming AS SELECT {columns} FROM incoming_frame")
+                rows_before = con.execute(
+                    f"SELECT count(*) FROM {spec.qualified_name}{where}", params
+                ).fetchone()[0]
+                unchanged = 0
+                if keep_first_seen:
+                    others = [c for c in spec.column_names if c != keep_first_seen]
+                    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM incoming.{c}" for c in others)
+                    unchanged = con.execute(
+                        f"UPDATE incoming SET {keep_first_seen} = s.{keep_first_seen} "
+                        f"FROM (SELECT * FROM {spec.qualified_name}{where}) s WHERE {same}",
+                        params,
+                    ).fetchone()[0]
+                con.execute(f"DELETE FROM {spec.qualified_name}{where}", params)
+                _after_delete(spec.qualified_name)
+                # BY NAME: never rely on column position.
+                con.execute(f"INSERT INTO {spec.qualified_name} BY NAME SELECT * FROM incoming")
+                con.execute("DROP TABLE incoming")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("incoming_frame")
+        return WriteSummary(
+            table=spec.qualified_name,
+            rows_written=len(frame),
+            rows_before=int(rows_before),
+            rows_unchanged=int(unchanged),
+        )

@@ -1,0 +1,168 @@
+import datetime as dt
+import subprocess
+import sys
+import time
+
+import duckdb
+import pandas as pd
+import pytest
+
+from rotation_assets import warehouse as warehouse_module
+from rotation_assets.table_spec import Column, TableSpec
+from rotation_assets.warehouse import (
+    DuckDBWarehouse,
+    EmptyWriteError,
+    WarehouseError,
+    WarehouseLockedError,
+)
+
+SPEC = TableSpec(
+    schema="t",
+    name="bars",
+    description="test bars",
+    columns=(
+        Column("trade_date", "DATE", "day"),
+        Column("ticker", "VARCHAR", "ticker"),
+        Column("close", "DOUBLE", "close"),
+        Column("loaded_at", "TIMESTAMP", "first load"),
+    ),
+    key=("trade_date", "ticker"),
+    partition_column="trade_date",
+)
+
+
+def bars(days: list[str], closes: list[float], loaded: str = "2026-01-01 00:00:00") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            # Columns deliberately out of table order: the write must go by name.
+            "close": closes,
+            "ticker": ["IWM"] * len(days),
+            "loaded_at": pd.Timestamp(loaded),
+            "trade_date": pd.to_datetime(days),
+        }
+    )
+
+
+def stored(wh: DuckDBWarehouse) -> list[tuple]:
+    with wh.connect(read_only=True) as con:
+        return con.execute(
+            "SELECT trade_date, ticker, close, loaded_at FROM t.bars ORDER BY trade_date"
+        ).fetchall()
+
+
+@pytest.fixture
+def wh(tmp_path) -> DuckDBWarehouse:
+    wh = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
+    wh.replace_rows(SPEC, bars(["2026-02-02", "2026-02-03", "2026-02-04"], [1.0, 2.0, 3.0]))
+    return wh
+
+
+def window(a: str, b: str) -> tuple[dt.date, dt.date]:
+    return dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+
+
+def test_replace_window_only_touches_that_window_and_writes_by_name(wh):
+    wh.replace_rows(SPEC, bars(["2026-02-03"], [20.0]), window=window("2026-02-03", "2026-02-03"))
+    assert [(r[0].isoformat(), r[2]) for r in stored(wh)] == [
+        ("2026-02-02", 1.0),
+        ("2026-02-03", 20.0),
+        ("2026-02-04", 3.0),
+    ]
+
+
+def test_empty_frame_is_refused_and_keeps_the_partition(wh):
+    before = stored(wh)
+    with pytest.raises(EmptyWriteError, match="2026-02-03"):
+        wh.replace_rows(SPEC, bars([], []), window=window("2026-02-03", "2026-02-03"))
+    assert stored(wh) == before
+
+
+def test_rows_outside_the_window_are_refused(wh):
+    before = stored(wh)
+    with pytest.raises(WarehouseError, match="outside the partition window"):
+        wh.replace_rows(
+            SPEC, bars(["2026-02-05"], [9.0]), window=window("2026-02-03", "2026-02-03")
+        )
+    assert stored(wh) == before
+
+
+def test_failure_between_delete_and_insert_rolls_back(wh, monkeypatch):
+    before = stored(wh)
+
+    def explode(table: str) -> None:
+        raise RuntimeError(f"injected failure after deleting from {table}")
+
+    monkeypatch.setattr(warehouse_module, "_after_delete", explode)
+    with pytest.raises(RuntimeError, match="t.bars"):
+        wh.replace_rows(
+            SPEC, bars(["2026-02-03"], [99.0]), window=window("2026-02-02", "2026-02-04")
+        )
+    assert stored(wh) == before
+    # The file lock was released: another connection can write.
+    monkeypatch.undo()
+    wh.replace_rows(SPEC, bars(["2026-02-03"], [5.0]), window=window("2026-02-03", "2026-02-03"))
+    assert stored(wh)[1][2] == 5.0
+
+
+def test_identical_reload_keeps_loaded_at_and_changed_rows_get_the_new_one(wh):
+    first = stored(wh)
+    summary = wh.replace_rows(
+        SPEC,
+        bars(["2026-02-02", "2026-02-03"], [1.0, 2.5], loaded="2026-03-01 00:00:00"),
+        window=window("2026-02-02", "2026-02-03"),
+        keep_first_seen="loaded_at",
+    )
+    after = stored(wh)
+    assert after[0] == first[0]  # unchanged row: same loaded_at
+    assert after[1][2] == 2.5 and after[1][3] == dt.datetime(2026, 3, 1)
+    assert (summary.rows_written, summary.rows_unchanged, summary.rows_changed) == (2, 1, 1)
+    assert summary.rows_before == 2
+
+
+def _hold_open(path: str, seconds: float) -> subprocess.Popen:
+    code = (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({path!r}, read_only=True)\n"
+        "print('open', flush=True)\n"
+        f"time.sleep({seconds})\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_write_waits_for_a_reader_that_lets_go(wh):
+    holder = _hold_open(wh.path, 1.0)
+    began = time.monotonic()
+    wh.replace_rows(SPEC, bars(["2026-02-03"], [7.0]), window=window("2026-02-03", "2026-02-03"))
+    waited = time.monotonic() - began
+    holder.wait()
+    assert stored(wh)[1][2] == 7.0
+    assert waited > 0.3  # it did have to wait for the reader
+
+
+def test_lock_held_past_the_budget_names_the_holder_and_writes_nothing(wh):
+    before = stored(wh)
+    holder = _hold_open(wh.path, 6.0)
+    try:
+        with pytest.raises(WarehouseLockedError) as err:
+            wh.replace_rows(
+                SPEC, bars(["2026-02-03"], [8.0]), window=window("2026-02-03", "2026-02-03")
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(err.value)
+    assert f"PID {holder.pid}" in message
+    assert "duckdb.connect" in message  # the holder's command line, so people know what to close
+    assert "nothing was written" in message
+    assert stored(wh) == before
+
+
+def test_comments_reach_duckdb(wh):
+    with duckdb.connect(wh.path, read_only=True) as con:
+        comment = con.execute(
+            "SELECT comment FROM duckdb_columns() "
+            "WHERE table_name = 'bars' AND column_name = 'close'"
+        ).fetchone()[0]
+    assert comment == "close"
