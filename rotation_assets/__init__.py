@@ -2,11 +2,8 @@
 
 import warnings
 
-from dagster import BetaWarning, PreviewWarning
+from dagster import BetaWarning
 
-# Two Dagster features this project relies on on purpose: single-run backfills (beta) and
-# per-partition asset checks (preview). Silence exactly those notices, nothing else.
+# Single-run backfills are a beta Dagster feature this project relies on on purpose: silence
+# exactly that notice, nothing else.
 warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
-warnings.filterwarnings(
-    "ignore", category=PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*"
-)

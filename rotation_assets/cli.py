@@ -16,11 +16,11 @@ import sys
 import time
 from collections import Counter
 
-from rotation_assets.dagster_home import ensure_dagster_home
-from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+from rotation_assets.dagster_home import ensure_dagster_home
+from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
+from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
 
 
 class UsageError(ValueError):
@@ -67,18 +67,36 @@ def _apply_options(args: argparse.Namespace) -> None:
         os.environ["ROTATION_DUCKDB_PATH"] = os.path.abspath(args.warehouse)
 
 
+def execute_range(
+    defs: Definitions,
+    start: dt.date,
+    end: dt.date,
+    instance: DagsterInstance,
+    trigger: str,
+    log_level: str = "INFO",
+) -> ExecuteInProcessResult:
+    """One in-process run of ``rotation_job`` over the sessions [start, end]."""
+    return defs.resolve_job_def("rotation_job").execute_in_process(
+        instance=instance,
+        tags={
+            RANGE_START_TAG: start.isoformat(),
+            RANGE_END_TAG: end.isoformat(),
+            "rotation/trigger": trigger,
+        },
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {"config": {"log_level": log_level}}}},
+    )
+
+
 def run_job(sessions: list[dt.date], command: str) -> int:
     """Run ``rotation_job`` over ``sessions`` in this process; print a summary; exit status."""
     home = ensure_dagster_home()
-    from dagster import DagsterInstance
-
     from rotation_assets.definitions import defs
 
     job = defs.resolve_job_def("rotation_job")
     source = defs.resources["price_source"]
     warehouse_path = os.environ.get("ROTATION_DUCKDB_PATH") or str(DEFAULT_WAREHOUSE_PATH)
     start, end = sessions[0].isoformat(), sessions[-1].isoformat()
-    tags = {RANGE_START_TAG: start, RANGE_END_TAG: end, "rotation/trigger": f"cli:{command}"}
 
     synthetic = source.label == "synthetic"
     print(f"rotation {command}: {start}..{end}, {len(sessions)} sessions, source {source.label}")
@@ -91,12 +109,7 @@ def run_job(sessions: list[dt.date], command: str) -> int:
 
     began = time.monotonic()
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            raise_on_error=False,
-            run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
-        )
+        result = execute_range(defs, sessions[0], sessions[-1], instance, f"cli:{command}")
     elapsed = time.monotonic() - began
 
     rows: dict[str, int] = {}

@@ -7,20 +7,25 @@ from rotation_assets.defs.orchestration import daily
 from rotation_assets.defs.prices import assets as price_assets
 from rotation_assets.defs.prices import checks as price_checks
 from rotation_assets.defs.reference import assets as reference_assets
+from rotation_assets.price_source import PriceSource
 from rotation_assets.progress_logger import progress_console_logger
+from rotation_assets.warehouse import DuckDBWarehouse
 
-defs = Definitions(
-    assets=load_assets_from_modules([reference_assets, price_assets]),
-    asset_checks=[
-        price_checks.raw_prices_blocking_checks,
-        price_checks.raw_prices_large_moves,
-        price_checks.raw_prices_great_expectations,
-    ],
-    jobs=[daily.rotation_job],
-    schedules=[daily.after_close_schedule],
-    loggers={"progress": progress_console_logger},
-    resources={
-        "warehouse": configured_warehouse(),
-        "price_source": configured_price_source(),
-    },
-)
+
+def build_definitions(warehouse: DuckDBWarehouse, price_source: PriceSource) -> Definitions:
+    """All assets, checks, the job and the schedule, bound to the given resources."""
+    return Definitions(
+        assets=load_assets_from_modules([reference_assets, price_assets]),
+        asset_checks=[
+            price_checks.raw_prices_blocking_checks,
+            price_checks.raw_prices_large_moves,
+            price_checks.raw_prices_great_expectations,
+        ],
+        jobs=[daily.rotation_job],
+        schedules=[daily.after_close_schedule],
+        loggers={"progress": progress_console_logger},
+        resources={"warehouse": warehouse, "price_source": price_source},
+    )
+
+
+defs = build_definitions(configured_warehouse(), configured_price_source())

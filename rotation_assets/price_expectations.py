@@ -116,7 +116,8 @@ def validate_prices_with_gx(
     )
     # include_unexpected_rows hands back the first offending rows whole (ticker, date and the
     # prices), already capped at partial_unexpected_count. unexpected_index_column_names would
-    # also identify rows, but builds a dict per offending row: ~5 s on 100k bad rows vs 0.3 s.
+    # also identify rows, but builds a dict per offending row first: on 100k rows with ~140k
+    # offending values it took 5.4 s against 0.3 s.
     result = validation.run(
         batch_parameters={"dataframe": checked},
         result_format={

@@ -198,6 +198,19 @@ def test_extra_column_fails_the_column_list():
     )
 
 
+def test_missing_column_fails_its_expectations_instead_of_raising():
+    summary = validate_prices_with_gx(bars().drop(columns="high"))
+
+    assert summary.evaluated == EXPECTED_EXPECTATIONS
+    assert failed_checks(summary) == [
+        "columns_match_raw_prices",
+        "high_not_null",
+        "high_positive",
+        "ohlc_high_covers_body",
+    ]
+    assert summary.failures[1]["details"] == 'Error: The column "high" in BatchData does not exist.'
+
+
 def test_failures_are_json_metadata_with_a_markdown_table():
     frame = with_values(bars(), "IWM", "2024-01-03", close=-1.0)
     frame = with_values(frame, "^RUT", "2024-01-03", source="bloomberg")

@@ -1,6 +1,7 @@
 """``raw.prices``: daily bars of the universe, one partition per NYSE session."""
 
 import datetime as dt
+import os
 
 import pandas as pd
 from dagster import (
@@ -22,9 +23,12 @@ from rotation_assets.raw_prices import RAW_PRICES, PriceAuditError, fetch_price_
 from rotation_assets.trading_day import trading_day_partitions
 from rotation_assets.warehouse import DuckDBWarehouse, WarehouseError
 
-# Rate limits and network errors clear with time: 4 tries spread over ~1 minute.
+# Rate limits and network errors clear with time: by default 3 retries after ~10, 20 and 40 s.
 PRICE_FETCH_RETRY = RetryPolicy(
-    max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+    max_retries=3,
+    delay=float(os.environ.get("ROTATION_FETCH_RETRY_DELAY_SECONDS", "10")),
+    backoff=Backoff.EXPONENTIAL,
+    jitter=Jitter.PLUS_MINUS,
 )
 
 
@@ -97,6 +101,12 @@ def raw_prices(
         )
     except WarehouseError as exc:
         raise Failure(str(exc), allow_retries=False) from exc
+    except Exception as exc:  # the transaction rolled back: say so, and do not retry blindly
+        raise Failure(
+            f"Writing {RAW_PRICES.qualified_name} for {sessions[0]}..{sessions[-1]} failed and "
+            f"was rolled back; stored rows are unchanged: {exc!r}",
+            allow_retries=False,
+        ) from exc
     context.log.info(
         f"raw/prices: wrote {written.rows_written} rows for {frame['ticker'].nunique()} tickers "
         f"({written.rows_changed} new or changed, {written.rows_before} replaced)"

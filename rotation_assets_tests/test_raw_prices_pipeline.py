@@ -1,0 +1,242 @@
+"""The whole foundation graph run through Dagster: reference seeds -> raw.prices -> checks."""
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from rotation_assets import warehouse as warehouse_module
+from rotation_assets.cli import execute_range
+from rotation_assets.csv_prices import CsvPriceSource, clear_price_file_cache
+from rotation_assets.definitions import build_definitions
+from rotation_assets.demo_prices import DemoPriceSource
+from rotation_assets.trading_day import sessions_between
+from rotation_assets.universe import load_universe
+from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.yfinance_prices import YFinancePriceSource
+from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
+from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
+
+WEEK = (dt.date(2026, 2, 2), dt.date(2026, 2, 6))
+PRICE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
+
+
+@pytest.fixture
+def instance():
+    with DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+def stored_prices(path: str) -> pd.DataFrame:
+    with duckdb.connect(path, read_only=True) as con:
+        return con.execute("SELECT * FROM raw.prices ORDER BY trade_date, ticker").df()
+
+
+def failure_messages(result) -> list[str]:
+    return [
+        e.event_specific_data.error.message
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+
+
+def events_of(result, kind: str) -> list:
+    return [e for e in result.all_events if e.event_type_value == kind]
+
+
+def write_demo_csvs(folder: Path, start: dt.date, end: dt.date) -> None:
+    """A csv price folder for the default universe, from the demo generator."""
+    folder.mkdir(exist_ok=True)
+    bars = DemoPriceSource().fetch(list(load_universe()["ticker"]), start, end)
+    for ticker, rows in bars.groupby("ticker"):
+        out = rows.assign(date=rows["trade_date"].dt.strftime("%Y-%m-%d"))
+        out[["date", *PRICE_COLUMNS]].to_csv(
+            folder / (ticker.replace("^", "_") + ".csv"), index=False
+        )
+
+
+@pytest.fixture
+def csv_week(tmp_path, instance):
+    """A warehouse loaded with one week from a csv folder; returns (defs, folder, db path)."""
+    folder = tmp_path / "prices"
+    write_demo_csvs(folder, *WEEK)
+    clear_price_file_cache()
+    db = str(tmp_path / "w.duckdb")
+    defs = build_definitions(
+        DuckDBWarehouse(path=db, lock_wait_seconds=2), CsvPriceSource(price_dir=str(folder))
+    )
+    result = execute_range(defs, *WEEK, instance, "test")
+    assert result.success, failure_messages(result)
+    return defs, folder, db
+
+
+def test_week_loads_every_universe_ticker_and_all_checks_pass(csv_week):
+    _, _, db = csv_week
+    stored = stored_prices(db)
+    assert len(stored) == 5 * 14
+    assert set(stored["source"]) == {"csv"}
+    assert stored.groupby("trade_date")["ticker"].nunique().tolist() == [14] * 5
+
+
+def test_negative_price_fails_on_the_named_check_and_keeps_stored_rows(csv_week, instance):
+    defs, folder, db = csv_week
+    before = stored_prices(db)
+    path = folder / "IWM.csv"
+    frame = pd.read_csv(path)
+    frame.loc[frame["date"] == "2026-02-04", "close"] = -1.5
+    frame.to_csv(path, index=False)
+
+    result = execute_range(defs, *WEEK, instance, "test")
+    assert not result.success
+    (message,) = failure_messages(result)
+    assert "prices_positive" in message
+    assert "IWM on 2026-02-04" in message and "close=-1.5" in message
+    assert len(events_of(result, "STEP_UP_FOR_RETRY")) == 0  # bad data is not retried
+    pd.testing.assert_frame_equal(stored_prices(db), before)
+
+
+def test_failure_between_delete_and_insert_keeps_stored_rows(csv_week, instance, monkeypatch):
+    defs, folder, db = csv_week
+    before = stored_prices(db)
+    path = folder / "SPY.csv"
+    frame = pd.read_csv(path)
+    frame["close"] = frame["close"] * 1.01  # new values that would replace the stored ones
+    frame["high"] = frame[["high", "close"]].max(axis=1)
+    frame.to_csv(path, index=False)
+
+    def explode(table: str) -> None:
+        if table == "raw.prices":
+            raise RuntimeError(f"injected failure after deleting from {table}")
+
+    monkeypatch.setattr(warehouse_module, "_after_delete", explode)
+    result = execute_range(defs, *WEEK, instance, "test")
+    assert not result.success
+    assert any(
+        "injected failure after deleting from raw.prices" in m for m in failure_messages(result)
+    )
+    pd.testing.assert_frame_equal(stored_prices(db), before)
+
+
+def test_missing_file_names_the_ticker_and_is_not_retried(csv_week, instance):
+    defs, folder, db = csv_week
+    before = stored_prices(db)
+    (folder / "UNH.csv").unlink()
+    result = execute_range(defs, *WEEK, instance, "test")
+    assert not result.success
+    (message,) = failure_messages(result)
+    assert "UNH" in message and "UNH.csv" in message
+    assert len(events_of(result, "STEP_UP_FOR_RETRY")) == 0
+    pd.testing.assert_frame_equal(stored_prices(db), before)
+
+
+def test_reloading_the_same_week_changes_nothing(csv_week, instance):
+    defs, _, db = csv_week
+    before = stored_prices(db)
+    result = execute_range(defs, *WEEK, instance, "test")
+    assert result.success
+    pd.testing.assert_frame_equal(stored_prices(db), before)  # loaded_at included
+    materializations = result.asset_materializations_for_node("raw__prices")
+    assert sorted(m.partition for m in materializations) == [
+        "2026-02-02",
+        "2026-02-03",
+        "2026-02-04",
+        "2026-02-05",
+        "2026-02-06",
+    ]
+    assert {m.metadata["rows_new_or_changed"].value for m in materializations} == {0}
+
+
+class _RateLimitedTwice:
+    """yf.download that is rate limited on the first two calls, then returns real-shape bars."""
+
+    def __init__(self, tickers: list[str], sessions: list[dt.date]):
+        self.calls = 0
+        rows = {
+            pd.Timestamp(day): (100.0 + i, 102.0 + i, 99.0 + i, 101.0 + i, 101.0 + i, 1000.0)
+            for i, day in enumerate(sessions)
+        }
+        # history_frame rows: (open, high, low, close, adj_close, volume) by date.
+        self.frame = assemble({t: history_frame(rows) for t in tickers})
+
+    def __call__(self, tickers, **kwargs):
+        self.calls += 1
+        if self.calls <= 2:
+            log_failures(
+                {
+                    t: "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')"
+                    for t in tickers
+                }
+            )
+            return assemble({t: None for t in tickers})
+        return self.frame
+
+
+def test_yfinance_rate_limit_is_retried_with_backoff_then_succeeds(tmp_path, instance, monkeypatch):
+    import yfinance
+
+    universe = load_universe()
+    sessions = [WEEK[0] + dt.timedelta(days=i) for i in range(5)]
+    fake = _RateLimitedTwice(list(universe["ticker"]), sessions)
+    monkeypatch.setattr(yfinance, "download", fake)
+    logging.getLogger("yfinance").propagate = False
+    db = str(tmp_path / "w.duckdb")
+    defs = build_definitions(DuckDBWarehouse(path=db), YFinancePriceSource())
+
+    result = execute_range(defs, *WEEK, instance, "test")
+
+    assert result.success, failure_messages(result)
+    assert fake.calls == 3
+    retries = events_of(result, "STEP_UP_FOR_RETRY")
+    assert [e.step_key for e in retries] == ["raw__prices", "raw__prices"]
+    stored = stored_prices(db)
+    assert len(stored) == 5 * 14 and set(stored["source"]) == {"yfinance"}
+    iwm = stored[stored["ticker"] == "IWM"]
+    assert iwm["close"].tolist() == [101.0, 102.0, 103.0, 104.0, 105.0]
+
+
+@requires_shared_prices
+def test_csv_backfill_2000_to_2026_holds_exactly_the_file_rows_and_rerun_changes_nothing(
+    tmp_path, instance
+):
+    start, end = dt.date(2000, 1, 3), dt.date(2026, 2, 13)
+    db = str(tmp_path / "w.duckdb")
+    defs = build_definitions(DuckDBWarehouse(path=db), CsvPriceSource(price_dir=str(SHARED_PRICES)))
+
+    result = execute_range(defs, start, end, instance, "test")
+    assert result.success, failure_messages(result)
+    stored = stored_prices(db)
+
+    expected = []
+    for row in load_universe().itertuples():
+        bars = pd.read_csv(SHARED_PRICES / (row.ticker.replace("^", "_") + ".csv"))
+        bars["trade_date"] = pd.to_datetime(bars.pop("date"))
+        bars = bars[
+            (bars["trade_date"] >= pd.Timestamp(start)) & (bars["trade_date"] <= pd.Timestamp(end))
+        ]
+        expected.append(bars.assign(ticker=row.ticker))
+    expected = pd.concat(expected).sort_values(["trade_date", "ticker"]).reset_index(drop=True)
+
+    sessions = sessions_between(start, end)
+    assert len(sessions) == 6569
+    assert len(stored) == len(expected) == len(sessions) * 14 - _not_yet_listed(sessions)
+    pd.testing.assert_frame_equal(
+        stored[["trade_date", "ticker", *PRICE_COLUMNS]].reset_index(drop=True),
+        expected[["trade_date", "ticker", *PRICE_COLUMNS]],
+        check_dtype=False,
+    )
+
+    again = execute_range(defs, start, end, instance, "test")
+    assert again.success
+    pd.testing.assert_frame_equal(stored_prices(db), stored)
+
+
+def _not_yet_listed(sessions: list[dt.date]) -> int:
+    """Ticker-sessions before each ticker's first trading date."""
+    return sum(
+        sum(1 for s in sessions if s < row.first_trading_date.date())
+        for row in load_universe().itertuples()
+    )
