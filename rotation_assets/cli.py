@@ -67,6 +67,26 @@ def _apply_options(args: argparse.Namespace) -> None:
         os.environ["ROTATION_DUCKDB_PATH"] = os.path.abspath(args.warehouse)
 
 
+def failure_reason(error) -> str:
+    """The user-facing cause of a step failure, without Dagster's wrapper line."""
+    parts = []
+    while error is not None:
+        message = error.message.strip()
+        if not message.startswith("dagster._core.errors.DagsterExecutionStepExecutionError"):
+            parts.append(message)
+        error = error.cause
+    return " <- ".join(parts) or "unknown failure"
+
+
+def step_failures(result: ExecuteInProcessResult) -> list[str]:
+    """'step: reason' for every failed step of a run."""
+    return [
+        f"{e.step_key}: {failure_reason(e.event_specific_data.error)}"
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+
+
 def execute_range(
     defs: Definitions,
     start: dt.date,
@@ -130,11 +150,7 @@ def run_job(sessions: list[dt.date], command: str) -> int:
                     f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
                     f"({outcome}) {evaluation.description or ''}".rstrip()
                 )
-    failures = [
-        f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
-        for e in result.all_events
-        if e.event_type_value == "STEP_FAILURE"
-    ]
+    failures = step_failures(result)
 
     status = "succeeded" if result.success else "FAILED"
     print()

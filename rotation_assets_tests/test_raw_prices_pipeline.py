@@ -2,6 +2,8 @@
 
 import datetime as dt
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -10,7 +12,7 @@ import pytest
 from dagster import DagsterInstance
 
 from rotation_assets import warehouse as warehouse_module
-from rotation_assets.cli import execute_range
+from rotation_assets.cli import execute_range, step_failures
 from rotation_assets.csv_prices import CsvPriceSource, clear_price_file_cache
 from rotation_assets.definitions import build_definitions
 from rotation_assets.demo_prices import DemoPriceSource
@@ -37,11 +39,7 @@ def stored_prices(path: str) -> pd.DataFrame:
 
 
 def failure_messages(result) -> list[str]:
-    return [
-        e.event_specific_data.error.message
-        for e in result.all_events
-        if e.event_type_value == "STEP_FAILURE"
-    ]
+    return step_failures(result)
 
 
 def events_of(result, kind: str) -> list:
@@ -240,3 +238,26 @@ def _not_yet_listed(sessions: list[dt.date]) -> int:
         sum(1 for s in sessions if s < row.first_trading_date.date())
         for row in load_universe().itertuples()
     )
+
+
+def test_analyst_holding_the_live_file_fails_the_run_naming_the_process(csv_week, instance):
+    defs, _, db = csv_week
+    before = stored_prices(db)
+    code = (
+        "import duckdb, time\n"
+        f"con = duckdb.connect({db!r}, read_only=True)\n"
+        "print('open', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    analyst = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert analyst.stdout.readline().strip() == "open"
+        result = execute_range(defs, *WEEK, instance, "test")
+    finally:
+        analyst.kill()
+        analyst.wait()
+    assert not result.success
+    message = " ".join(failure_messages(result))
+    assert f"PID {analyst.pid}" in message and "Close that session" in message
+    assert len(events_of(result, "STEP_UP_FOR_RETRY")) == 0  # the wait was the retry
+    pd.testing.assert_frame_equal(stored_prices(db), before)

@@ -65,3 +65,23 @@ def test_schedule_runs_sessions_and_skips_holidays():
     assert session_to_run(dt.datetime(2026, 2, 13, 18, 15, tzinfo=NEW_YORK)) == dt.date(2026, 2, 13)
     assert session_to_run(dt.datetime(2026, 2, 16, 18, 15, tzinfo=NEW_YORK)) is None
     assert session_to_run(dt.datetime(2026, 11, 26, 18, 15, tzinfo=NEW_YORK)) is None
+
+
+def test_schedule_evaluation_requests_the_session_partition_or_skips():
+    from dagster import RunRequest, SkipReason, build_schedule_context
+
+    from rotation_assets.defs.orchestration.daily import after_close_schedule
+
+    on_session = build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 2, 13, 18, 15, tzinfo=NEW_YORK)
+    )
+    request = after_close_schedule(on_session)
+    assert isinstance(request, RunRequest)
+    assert request.partition_key == "2026-02-13" and request.run_key == "2026-02-13"
+
+    on_holiday = build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 2, 16, 18, 15, tzinfo=NEW_YORK)
+    )
+    skip = after_close_schedule(on_holiday)
+    assert isinstance(skip, SkipReason)
+    assert "2026-02-16 is not an NYSE session" in skip.skip_message
