@@ -16,6 +16,9 @@ from dagster import ConfigurableResource
 
 PRICE_FIELDS = ["open", "high", "low", "close", "adj_close"]
 PRICE_FRAME_COLUMNS = ["trade_date", "ticker", *PRICE_FIELDS, "volume"]
+# Sources whose history re-bases (yfinance) also return these: the cash dividend going ex on
+# the session and the split ratio (1.0 when none), so returns survive the re-basing.
+ACTION_COLUMNS = ["dividend", "split_ratio"]
 
 
 class PriceSourceError(Exception):
@@ -53,6 +56,11 @@ class PriceSource(ConfigurableResource, ABC):
     @abstractmethod
     def label(self) -> str:
         """The value of ``raw.prices.source`` for rows from this source."""
+
+    @property
+    def records_actions(self) -> bool:
+        """True when ``fetch`` also returns ``ACTION_COLUMNS`` (dividends and splits)."""
+        return False
 
     @abstractmethod
     def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:

@@ -7,6 +7,7 @@ anything is written, so a bad fetch fails the run and leaves stored rows as they
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -64,6 +65,30 @@ RAW_PRICES = TableSpec(
 )
 
 
+CORPORATE_ACTIONS = TableSpec(
+    schema="raw",
+    name="corporate_actions",
+    description=(
+        "Dividends and splits by ex-date, as reported by yfinance (actions=True) with each load; "
+        "the csv and demo sources have one adjustment basis per file and record none."
+    ),
+    columns=(
+        Column("trade_date", "DATE", "Ex-date (an NYSE session).", nullable=False),
+        Column("ticker", "VARCHAR", "Yahoo Finance symbol.", nullable=False),
+        Column(
+            "dividend",
+            "DOUBLE",
+            "Cash dividend per share going ex on trade_date, on the split basis of loaded_at.",
+        ),
+        Column("split_ratio", "DOUBLE", "New shares per old share (2.0 = 2-for-1); 1 if none."),
+        Column("source", "VARCHAR", "Where the action came from (yfinance).", nullable=False),
+        Column("loaded_at", "TIMESTAMP", "UTC time the action was fetched.", nullable=False),
+    ),
+    key=("trade_date", "ticker"),
+    partition_column="trade_date",
+)
+
+
 class PriceAuditError(Exception):
     """A fetched window broke a blocking quality rule; nothing was written."""
 
@@ -75,18 +100,26 @@ class PriceAuditError(Exception):
         )
 
 
+@dataclass(frozen=True)
+class PriceWindow:
+    """A fetched and audited window, ready to publish."""
+
+    prices: pd.DataFrame  # raw.prices rows
+    actions: pd.DataFrame | None  # raw.corporate_actions rows; None when the source has none
+    audit: list[RuleResult]
+
+
 def fetch_price_window(
     source: PriceSource,
     universe: pd.DataFrame,
     sessions: list[dt.date],
     loaded_at: dt.datetime,
-) -> tuple[pd.DataFrame, list[RuleResult]]:
+) -> PriceWindow:
     """Fetch and audit the bars of ``sessions`` for the universe, ready for ``raw.prices``.
 
     Only tickers listed by the last session are asked for, and rows outside the sessions (a
     vendor's non-session bars, or a ticker's bars before its first trading date) are dropped.
-    Returns the frame and the results of every blocking rule; raises ``PriceAuditError`` when
-    any of them failed.
+    Raises ``PriceAuditError`` when any blocking rule failed.
     """
     start, end = sessions[0], sessions[-1]
     tickers = expected_tickers(universe, end)
@@ -106,5 +139,9 @@ def fetch_price_window(
         raise PriceAuditError(failures)
 
     frame[PRICE_FIELDS] = frame[PRICE_FIELDS].astype("float64")
-    frame = frame.assign(source=source.label, loaded_at=pd.Timestamp(loaded_at).tz_localize(None))
-    return RAW_PRICES.conform(frame), results
+    frame = frame.assign(source=source.label, loaded_at=pd.Timestamp(loaded_at))
+    actions = None
+    if source.records_actions:
+        has_action = (frame["dividend"].fillna(0) != 0) | (frame["split_ratio"].fillna(1) != 1)
+        actions = CORPORATE_ACTIONS.conform(frame[has_action])
+    return PriceWindow(RAW_PRICES.conform(frame), actions, results)

@@ -3,7 +3,8 @@
 Built from the full history of ``analytics.pair_spreads``; one row per pair and session (one row
 per spread row). For a pair, number its spread rows k = 1..n in date order; k = 0 is the pair's
 *base*, a virtual session just before its first spread row where every index is 100. With
-``s_k`` / ``l_k`` the small / large total return and ``spread_k = s_k - l_k``:
+``s_k`` / ``l_k`` the small / large total return and ``spread_k = s_k - l_k`` (pair_spreads'
+spread, taken as stored):
 
 - ``small_index_k = 100 * (1 + s_1) * ... * (1 + s_k)``, ``large_index_k`` likewise: the first
   spread session already includes its own return (its index is 100 * (1 + s_1), not 100).
@@ -37,8 +38,6 @@ rounding (``relative_measures_agree``).
 """
 
 from __future__ import annotations
-
-import bisect
 
 import numpy as np
 import pandas as pd
@@ -149,14 +148,10 @@ def _trailing_sums(values: np.ndarray, window: int) -> np.ndarray:
 
 def _expanding_percentile(values: np.ndarray) -> np.ndarray:
     """Share of non-NaN values so far that are <= the current one; NaN where it is NaN."""
-    out = np.full(len(values), np.nan)
-    seen: list[float] = []
-    for i, value in enumerate(values):
-        if np.isnan(value):
-            continue
-        bisect.insort(seen, value)
-        out[i] = bisect.bisect_right(seen, value) / len(seen)
-    return out
+    # Expanding rank 'max' counts the values so far that are <= today's (ties included) and
+    # pct divides by the non-NaN count so far: exactly the point-in-time definition.
+    ranks = pd.Series(values).expanding().rank(method="max", pct=True)
+    return ranks.to_numpy(dtype="float64")
 
 
 def _pair_measures(pair: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -214,7 +209,8 @@ def relative_strength(spreads: pd.DataFrame) -> pd.DataFrame:
 
     parts = []
     for _, pair in frame.groupby("pair_id", sort=False):
-        parts.append(pair.assign(**_pair_measures(pair)))
+        measures = pd.DataFrame(_pair_measures(pair), index=pair.index)
+        parts.append(pd.concat([pair, measures], axis=1))
     if not parts:
         return RELATIVE_STRENGTH.conform(
             pd.DataFrame({c: pd.Series(dtype="float64") for c in RELATIVE_STRENGTH.column_names})

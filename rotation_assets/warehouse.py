@@ -44,6 +44,18 @@ class EmptyWriteError(WarehouseError):
 
 
 @dataclass(frozen=True)
+class TableWrite:
+    """One table's part of a transactional write (see ``DuckDBWarehouse.replace_rows``)."""
+
+    spec: TableSpec
+    frame: pd.DataFrame
+    window: tuple[dt.date, dt.date] | None = None
+    keep_first_seen: str | None = None
+    # A window may legitimately hold nothing (no dividends this week): then it is only cleared.
+    allow_empty: bool = False
+
+
+@dataclass(frozen=True)
 class WriteSummary:
     table: str
     rows_written: int
@@ -145,61 +157,87 @@ class DuckDBWarehouse(ConfigurableResource):
         ``window`` bounds the table's partition column, both ends inclusive; rows of ``frame``
         outside it are an error rather than silently written. ``keep_first_seen`` names a
         timestamp column (``loaded_at``) that keeps its stored value on rows whose other values
-        are unchanged, so re-loading identical data changes nothing.
+        are unchanged, so re-loading identical data changes nothing. An empty frame is refused.
         """
-        if frame.empty:
+        (summary,) = self.replace_tables([TableWrite(spec, frame, window, keep_first_seen)])
+        return summary
+
+    def replace_tables(self, writes: list[TableWrite]) -> list[WriteSummary]:
+        """Several ``replace_rows`` in one transaction: all of them land, or none."""
+        prepared = [(w, self._prepare(w)) for w in writes]
+        summaries = []
+        with self.connect() as con:
+            for write, _ in prepared:
+                self.ensure_table(con, write.spec)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for write, (frame, where, params) in prepared:
+                    summaries.append(self._replace(con, write, frame, where, params))
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return summaries
+
+    def _prepare(self, write: TableWrite) -> tuple[pd.DataFrame, str, list]:
+        spec, window = write.spec, write.window
+        if write.frame.empty and not write.allow_empty:
             raise EmptyWriteError(
                 f"Refusing to write no rows to {spec.qualified_name}"
                 + (f" for {window[0]}..{window[1]}" if window else "")
                 + "; stored rows are unchanged."
             )
-        frame = spec.conform(frame)
-        where, params = "", []
-        if window is not None:
-            col = spec.partition_column
-            if col is None:
-                raise ValueError(f"{spec.qualified_name} is not partitioned")
-            dates = pd.to_datetime(frame[col]).dt.date
-            outside = frame[(dates < window[0]) | (dates > window[1])]
-            if not outside.empty:
-                raise WarehouseError(
-                    f"{len(outside)} rows for {spec.qualified_name} fall outside the partition "
-                    f"window {window[0]}..{window[1]}; nothing was written."
-                )
-            where, params = f" WHERE {col} BETWEEN ? AND ?", [window[0], window[1]]
+        frame = spec.conform(write.frame)
+        if window is None:
+            return frame, "", []
+        col = spec.partition_column
+        if col is None:
+            raise ValueError(f"{spec.qualified_name} is not partitioned")
+        dates = pd.to_datetime(frame[col]).dt.date
+        outside = frame[(dates < window[0]) | (dates > window[1])]
+        if not outside.empty:
+            raise WarehouseError(
+                f"{len(outside)} rows for {spec.qualified_name} fall outside the partition "
+                f"window {window[0]}..{window[1]}; nothing was written."
+            )
+        return frame, f" WHERE {col} BETWEEN ? AND ?", [window[0], window[1]]
 
-        columns = ", ".join(spec.column_names)
-        with self.connect() as con:
-            self.ensure_table(con, spec)
-            con.register("incoming_frame", frame)
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.execute(f"CREATE TEMP TABLE incoming AS SELECT {columns} FROM incoming_frame")
-                rows_before = con.execute(
-                    f"SELECT count(*) FROM {spec.qualified_name}{where}", params
-                ).fetchone()[0]
-                unchanged = 0
-                if keep_first_seen:
-                    others = [c for c in spec.column_names if c != keep_first_seen]
-                    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM incoming.{c}" for c in others)
-                    unchanged = con.execute(
-                        f"UPDATE incoming SET {keep_first_seen} = s.{keep_first_seen} "
-                        f"FROM (SELECT * FROM {spec.qualified_name}{where}) s WHERE {same}",
-                        params,
-                    ).fetchone()[0]
-                con.execute(f"DELETE FROM {spec.qualified_name}{where}", params)
-                _after_delete(spec.qualified_name)
-                # BY NAME: never rely on column position.
-                con.execute(f"INSERT INTO {spec.qualified_name} BY NAME SELECT * FROM incoming")
-                con.execute("DROP TABLE incoming")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            finally:
-                con.unregister("incoming_frame")
+    def _replace(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        write: TableWrite,
+        frame: pd.DataFrame,
+        where: str,
+        params: list,
+    ) -> WriteSummary:
+        table, columns = write.spec.qualified_name, write.spec.column_names
+        con.register("incoming_frame", frame)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE incoming AS "
+                f"SELECT {', '.join(columns)} FROM incoming_frame"
+            )
+        finally:
+            con.unregister("incoming_frame")
+        rows_before = con.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0]
+        unchanged = 0
+        if write.keep_first_seen and not frame.empty:
+            kept = write.keep_first_seen
+            same = " AND ".join(
+                f"s.{c} IS NOT DISTINCT FROM incoming.{c}" for c in columns if c != kept
+            )
+            unchanged = con.execute(
+                f"UPDATE incoming SET {kept} = s.{kept} "
+                f"FROM (SELECT * FROM {table}{where}) s WHERE {same}",
+                params,
+            ).fetchone()[0]
+        con.execute(f"DELETE FROM {table}{where}", params)
+        _after_delete(table)
+        # BY NAME: never rely on column position.
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+        con.execute("DROP TABLE incoming")
         return WriteSummary(
-            table=spec.qualified_name,
+            table=table,
             rows_written=len(frame),
             rows_before=int(rows_before),
             rows_unchanged=int(unchanged),

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from rotation_assets.price_source import (
     PRICE_FIELDS,
+    ACTION_COLUMNS,
     PRICE_FRAME_COLUMNS,
     MissingPricesError,
     PriceSource,
@@ -48,6 +49,7 @@ _FIELD_BY_COLUMN = {
     "Adj Close": "adj_close",
     "Volume": "volume",
 }
+_ACTION_BY_COLUMN = {"Dividends": "dividend", "Stock Splits": "split_ratio"}
 
 # Failure kinds, most actionable first: a retry fixes a rate limit for every ticker, then a
 # network failure; an unknown ticker needs a human; "missing" is what is left unexplained.
@@ -110,6 +112,10 @@ class YFinancePriceSource(PriceSource):
     def label(self) -> str:
         return "yfinance"
 
+    @property
+    def records_actions(self) -> bool:
+        return True
+
     def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
         # Imported here: yfinance pulls in curl_cffi and more, and Dagster imports this module
         # in every process even when another source is configured.
@@ -131,7 +137,9 @@ class YFinancePriceSource(PriceSource):
                     end=(end + dt.timedelta(days=1)).isoformat(),
                     # Both close (split-adjusted) and Adj Close (also dividend-adjusted).
                     auto_adjust=False,
-                    actions=False,
+                    # Dividends and splits: Yahoo re-bases adj_close after each one, so
+                    # returns across separate loads are rebuilt from them.
+                    actions=True,
                     group_by="column",
                     multi_level_index=True,
                     progress=False,
@@ -207,6 +215,11 @@ def wide_to_long(
                 part[field] = pd.to_numeric(block[column], errors="coerce").to_numpy("float64")
             else:
                 part[field] = np.nan
+        for column, field in _ACTION_BY_COLUMN.items():
+            values = block[column] if column in block.columns else pd.Series(0.0, block.index)
+            part[field] = pd.to_numeric(values, errors="coerce").fillna(0.0).to_numpy("float64")
+        # yfinance writes 0 for "no split"; a ratio of 1 means the same and multiplies cleanly.
+        part.loc[part["split_ratio"] == 0.0, "split_ratio"] = 1.0
         parts.append(part.reset_index(drop=True))
     if not parts:
         return empty_price_frame()
@@ -221,7 +234,7 @@ def wide_to_long(
     bars = bars.sort_values(
         ["trade_date", "ticker"], key=lambda s: s.map(order) if s.name == "ticker" else s
     )
-    return bars.reset_index(drop=True)[PRICE_FRAME_COLUMNS]
+    return bars.reset_index(drop=True)[[*PRICE_FRAME_COLUMNS, *ACTION_COLUMNS]]
 
 
 def classify_missing(

@@ -137,7 +137,11 @@ def test_reloading_the_same_week_changes_nothing(csv_week, instance):
     result = execute_range(defs, *WEEK, instance, "test")
     assert result.success
     pd.testing.assert_frame_equal(stored_prices(db), before)  # loaded_at included
-    materializations = result.asset_materializations_for_node("raw__prices")
+    materializations = [
+        m
+        for m in result.asset_materializations_for_node("raw_prices")
+        if m.asset_key.to_user_string() == "raw/prices"
+    ]
     assert sorted(m.partition for m in materializations) == [
         "2026-02-02",
         "2026-02-03",
@@ -189,7 +193,7 @@ def test_yfinance_rate_limit_is_retried_with_backoff_then_succeeds(tmp_path, ins
     assert result.success, failure_messages(result)
     assert fake.calls == 3
     retries = events_of(result, "STEP_UP_FOR_RETRY")
-    assert [e.step_key for e in retries] == ["raw__prices", "raw__prices"]
+    assert [e.step_key for e in retries] == ["raw_prices", "raw_prices"]
     stored = stored_prices(db)
     assert len(stored) == 5 * 14 and set(stored["source"]) == {"yfinance"}
     iwm = stored[stored["ticker"] == "IWM"]

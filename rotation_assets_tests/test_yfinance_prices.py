@@ -47,16 +47,24 @@ YF_LOGGER = logging.getLogger("yfinance")
 # --- building frames and log lines the way yfinance 1.7 does -------------------------------
 
 
-def history_frame(rows: dict[str, tuple[float, float, float, float, float, float]]) -> pd.DataFrame:
-    """One ticker's ``Ticker.history(auto_adjust=False)`` result.
+def history_frame(
+    rows: dict[str, tuple[float, float, float, float, float, float]],
+    actions: dict[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:
+    """One ticker's ``Ticker.history(auto_adjust=False, actions=True)`` result.
 
-    ``rows`` maps ISO date -> (open, high, low, close, adj_close, volume). Like Yahoo's, the index
-    is exchange-local midnight, tz-aware, named 'Date'.
+    ``rows`` maps ISO date -> (open, high, low, close, adj_close, volume); ``actions`` maps ISO
+    date -> (dividend, split ratio), 0.0 where none, as yfinance reports them. Like Yahoo's, the
+    index is exchange-local midnight, tz-aware, named 'Date'.
     """
     index = pd.DatetimeIndex(list(rows), name="Date").tz_localize("America/New_York")
     values = np.array(list(rows.values()), dtype="float64").reshape(-1, 6)
     columns = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
-    return pd.DataFrame(values, index=index, columns=columns)
+    frame = pd.DataFrame(values, index=index, columns=columns)
+    actions = actions or {}
+    frame["Dividends"] = [actions.get(str(d), (0.0, 0.0))[0] for d in rows]
+    frame["Stock Splits"] = [actions.get(str(d), (0.0, 0.0))[1] for d in rows]
+    return frame
 
 
 def assemble(dfs: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
@@ -168,7 +176,7 @@ def test_success_puts_every_value_in_its_column(fake) -> None:
 
     bars = source.fetch(["SPY", "IWM"], START, END)
 
-    assert list(bars.columns) == PRICE_FRAME_COLUMNS
+    assert list(bars.columns) == [*PRICE_FRAME_COLUMNS, "dividend", "split_ratio"]
     assert str(bars["trade_date"].dtype) == "datetime64[ns]"
     assert bars["volume"].dtype == np.float64
     assert len(bars) == 6
@@ -184,6 +192,8 @@ def test_success_puts_every_value_in_its_column(fake) -> None:
         "close": 604.0,
         "adj_close": 603.5,
         "volume": 1_000_000.0,
+        "dividend": 0.0,
+        "split_ratio": 1.0,  # yfinance's 0 ("no split") becomes a neutral ratio
     }
     last_iwm = bars.iloc[-1]
     assert last_iwm["trade_date"] == pd.Timestamp("2026-02-04")
@@ -197,7 +207,7 @@ def test_success_puts_every_value_in_its_column(fake) -> None:
     assert call["start"] == "2026-02-02"
     assert call["end"] == "2026-02-07"  # yfinance's end is exclusive
     assert call["auto_adjust"] is False
-    assert call["actions"] is False
+    assert call["actions"] is True
     assert call["group_by"] == "column"
     assert call["multi_level_index"] is True
     assert call["progress"] is False
@@ -494,3 +504,28 @@ def test_real_download_failures_are_classified(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(yfinance.multi, "_download_one", fake_download_one({"SPY": SPY}))
     bars = YFinancePriceSource().fetch(["SPY"], START, END)
     assert list(bars["adj_close"]) == [603.5, 608.5, 601.5]
+
+
+def test_dividends_and_splits_are_kept_on_their_ex_dates(fake) -> None:
+    nvda = history_frame(
+        {
+            "2026-02-02": (200.0, 202.0, 199.0, 201.0, 201.0, 5e6),
+            "2026-02-03": (101.0, 103.0, 100.0, 102.0, 102.0, 9e6),
+        },
+        actions={"2026-02-03": (0.0, 2.0)},
+    )
+    spy = history_frame(
+        {
+            "2026-02-02": (600.0, 605.0, 598.0, 604.0, 603.5, 1e6),
+            "2026-02-03": (603.0, 606.0, 597.0, 599.0, 599.0, 1e6),
+        },
+        actions={"2026-02-03": (1.85, 0.0)},
+    )
+    fake(({"NVDA": nvda, "SPY": spy}, [], {}))
+    bars = (
+        YFinancePriceSource().fetch(["NVDA", "SPY"], START, END).set_index(["ticker", "trade_date"])
+    )
+    day = pd.Timestamp("2026-02-03")
+    assert bars.loc[("NVDA", day), ["dividend", "split_ratio"]].tolist() == [0.0, 2.0]
+    assert bars.loc[("SPY", day), ["dividend", "split_ratio"]].tolist() == [1.85, 1.0]
+    assert bars.loc[("SPY", pd.Timestamp("2026-02-02")), "split_ratio"] == 1.0

@@ -31,7 +31,7 @@ from rotation_assets.defs.constants import (
     RANGE_START_TAG,
     WAREHOUSE_POOL,
 )
-from rotation_assets.defs.prices.assets import raw_prices, stored_universe
+from rotation_assets.defs.prices.assets import RAW_PRICES_KEY, stored_universe
 from rotation_assets.price_quality import RuleResult, audit_prices, large_moves
 from rotation_assets.raw_prices import RAW_PRICES
 from rotation_assets.trading_day import previous_session, sessions_between
@@ -87,7 +87,7 @@ def _result(rule: RuleResult, sessions: list[dt.date]) -> AssetCheckResult:
         metadata["summary"] = rule.summary()
     return AssetCheckResult(
         check_name=rule.name,
-        asset_key=raw_prices.key,
+        asset_key=RAW_PRICES_KEY,
         passed=rule.passed,
         severity=AssetCheckSeverity.ERROR if rule.blocking else AssetCheckSeverity.WARN,
         description=None if rule.passed else rule.summary(),
@@ -99,7 +99,7 @@ def _result(rule: RuleResult, sessions: list[dt.date]) -> AssetCheckResult:
     specs=[
         AssetCheckSpec(
             name,
-            asset=raw_prices,
+            asset=RAW_PRICES_KEY,
             description=description,
             blocking=True,
         )
@@ -117,7 +117,7 @@ def raw_prices_blocking_checks(context: AssetCheckExecutionContext, warehouse: D
 
 
 @asset_check(
-    asset=raw_prices,
+    asset=RAW_PRICES_KEY,
     name="no_extreme_daily_moves",
     description="Warns when a close moved more than 25% from the previous session's close.",
     blocking=False,
@@ -140,7 +140,7 @@ def raw_prices_large_moves(
 
 
 @asset_check(
-    asset=raw_prices,
+    asset=RAW_PRICES_KEY,
     name="great_expectations_suite",
     description="Great Expectations 1.x suite over the stored rows (ephemeral context).",
     blocking=False,
