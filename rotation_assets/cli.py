@@ -160,7 +160,7 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     print(f"  dagster home  {home}  (see the run in `dagster dev`)")
     print(f"  sessions      {len(sessions)} ({start}..{end})")
     for key, count in sorted(rows.items()):
-        print(f"  {key:<26}{count:>12,} rows")
+        print(f"  {key:<34}{count:>10,} rows")
     if checks:
         print("  checks        " + ", ".join(f"{n} {k}" for k, n in sorted(checks.items())))
     for problem in check_problems[:10]:

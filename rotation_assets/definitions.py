@@ -3,6 +3,7 @@
 from dagster import Definitions, load_assets_from_modules
 
 from rotation_assets.configured_resources import configured_price_source, configured_warehouse
+from rotation_assets.defs.analytics import assets as analytics_assets
 from rotation_assets.defs.orchestration import daily
 from rotation_assets.defs.prices import assets as price_assets
 from rotation_assets.defs.prices import checks as price_checks
@@ -15,7 +16,7 @@ from rotation_assets.warehouse import DuckDBWarehouse
 def build_definitions(warehouse: DuckDBWarehouse, price_source: PriceSource) -> Definitions:
     """All assets, checks, the job and the schedule, bound to the given resources."""
     return Definitions(
-        assets=load_assets_from_modules([reference_assets, price_assets]),
+        assets=load_assets_from_modules([reference_assets, price_assets, analytics_assets]),
         asset_checks=[
             price_checks.raw_prices_blocking_checks,
             price_checks.raw_prices_large_moves,

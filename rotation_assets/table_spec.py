@@ -6,7 +6,7 @@ are all derived from a ``TableSpec``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from dagster import TableColumn, TableSchema
@@ -47,6 +47,10 @@ class TableSpec:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def with_columns(self, *columns: Column) -> TableSpec:
+        """The same table with ``columns`` appended."""
+        return replace(self, columns=(*self.columns, *columns))
 
     def create_sql(self) -> str:
         cols = ",\n  ".join(

@@ -26,8 +26,8 @@ import pandas as pd
 from pydantic import Field
 
 from rotation_assets.price_source import (
-    PRICE_FIELDS,
     ACTION_COLUMNS,
+    PRICE_FIELDS,
     PRICE_FRAME_COLUMNS,
     MissingPricesError,
     PriceSource,

@@ -1,9 +1,14 @@
 """Reference seeds: the universe of instruments and the small/large pairs, from ``seeds/``."""
 
-import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from collections.abc import Callable
 
+import pandas as pd
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+
+from rotation_assets.claims_check import CLAIMS, load_claims
 from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
+from rotation_assets.event_windows import MARKET_EVENTS, load_market_events
+from rotation_assets.historical_parallels import HISTORICAL_PERIODS, load_historical_periods
 from rotation_assets.project_paths import SEEDS_DIR
 from rotation_assets.table_spec import TableSpec
 from rotation_assets.universe import (
@@ -68,3 +73,51 @@ def rotation_pairs(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -
     """Small-cap vs large-cap pairs (pair_id, small, large, description) from
     ``seeds/rotation_pairs.csv``; both sides must be universe tickers."""
     return _publish_seed(context, warehouse, ROTATION_PAIRS, load_rotation_pairs(load_universe()))
+
+
+def seed_asset(
+    name: str, spec: TableSpec, seed: str, load: Callable[[], pd.DataFrame], description: str
+) -> AssetsDefinition:
+    """An unpartitioned asset publishing one validated seed CSV to ``reference.<name>``."""
+
+    @asset(
+        key=["reference", name],
+        group_name="reference",
+        kinds={"duckdb", "csv"},
+        owners=OWNERS,
+        pool=WAREHOUSE_POOL,
+        description=description,
+        metadata=_seed_metadata(spec, seed),
+    )
+    def _seed(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        return _publish_seed(context, warehouse, spec, load())
+
+    return _seed
+
+
+market_events = seed_asset(
+    "market_events",
+    MARKET_EVENTS,
+    "market_events.csv",
+    load_market_events,
+    "Dated market events of the rotation (event_id, name, start_date, end_date, description, "
+    "source) from seeds/market_events.csv; analytics/event_windows measures each.",
+)
+claims = seed_asset(
+    "claims",
+    CLAIMS,
+    "claims.csv",
+    load_claims,
+    "Quantitative claims made in commentary about the rotation, machine-readable (kind, "
+    "tickers, dates, claimed value, tolerance, source) from seeds/claims.csv; "
+    "analytics/claims_check computes each from the warehouse.",
+)
+historical_periods = seed_asset(
+    "historical_periods",
+    HISTORICAL_PERIODS,
+    "historical_periods.csv",
+    load_historical_periods,
+    "Past small-cap rotations to compare with today's (period_id, name, start_date, end_date: "
+    "empty = through the latest session, description, source) from "
+    "seeds/historical_periods.csv; analytics/historical_parallels measures each.",
+)

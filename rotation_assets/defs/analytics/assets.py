@@ -1,0 +1,467 @@
+"""Analytics: returns, spreads, relative strength, streaks, event windows, leaders and claims.
+
+Each asset is thin wiring: read its inputs from the warehouse, call the plain function that
+defines the metric (its module docstring is the definition, shown here as the description),
+write the result in one transaction, and report rows and a preview.
+"""
+
+import datetime as dt
+
+import pandas as pd
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    TimeWindowPartitionMapping,
+    asset,
+    multi_asset,
+)
+from pydantic import Field
+
+from rotation_assets import (
+    claims_check,
+    daily_returns,
+    event_windows,
+    historical_parallels,
+    leaders_laggards,
+    outperformance_streaks,
+    pair_spreads,
+    relative_strength,
+)
+from rotation_assets.data_source import combined_source, row_source, with_source
+from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
+from rotation_assets.defs.prices.assets import CORPORATE_ACTIONS_KEY, RAW_PRICES_KEY
+from rotation_assets.defs.reference.assets import (
+    claims,
+    historical_periods,
+    market_events,
+    rotation_pairs,
+    universe,
+)
+from rotation_assets.table_spec import TableSpec
+from rotation_assets.trading_day import previous_session, trading_day_partitions
+from rotation_assets.warehouse import DuckDBWarehouse
+
+DAILY_RETURNS = daily_returns.DAILY_RETURNS
+PAIR_SPREADS = with_source(pair_spreads.PAIR_SPREADS)
+RELATIVE_STRENGTH = with_source(relative_strength.RELATIVE_STRENGTH)
+OUTPERFORMANCE_STREAKS = with_source(outperformance_streaks.OUTPERFORMANCE_STREAKS)
+EVENT_WINDOWS = with_source(event_windows.EVENT_WINDOWS)
+LEADERS_LAGGARDS = with_source(leaders_laggards.LEADERS_LAGGARDS)
+CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
+PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
+EPISODES = with_source(historical_parallels.EPISODES)
+SIMILARITY = with_source(historical_parallels.SIMILARITY)
+
+PREVIOUS_SESSION = TimeWindowPartitionMapping(start_offset=-1)
+
+
+def _metadata(spec: TableSpec) -> dict:
+    metadata = {
+        "dagster/column_schema": spec.dagster_schema(),
+        "dagster/table_name": spec.qualified_name,
+    }
+    if spec.partition_column:
+        metadata["partition_expr"] = spec.partition_column
+    return metadata
+
+
+def _doc(module) -> str:
+    return module.__doc__.strip()
+
+
+def _published(
+    context: AssetExecutionContext,
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    rows: int,
+    preview: pd.DataFrame | None = None,
+) -> MaterializeResult:
+    context.log.info(f"{spec.qualified_name}: wrote {rows} rows")
+    shown = frame if preview is None else preview
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "source": combined_source(frame["source"]) if "source" in frame else "",
+            "preview": MetadataValue.md(shown.head(20).to_markdown(index=False, floatfmt=".4f")),
+        }
+    )
+
+
+def _replace_all(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, spec: TableSpec, frame: pd.DataFrame
+) -> MaterializeResult:
+    if frame.empty:
+        context.log.info(f"{spec.qualified_name}: nothing to compute yet; stored rows unchanged")
+        return MaterializeResult(metadata={"dagster/row_count": 0})
+    written = warehouse.replace_rows(spec, frame)
+    return _published(context, spec, frame, written.rows_written)
+
+
+def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    keys = context.partition_keys
+    return dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1])
+
+
+def read_returns(
+    warehouse: DuckDBWarehouse, start: dt.date | None = None, end=None
+) -> pd.DataFrame:
+    where, params = "", []
+    if start is not None:
+        where, params = " WHERE trade_date BETWEEN ? AND ?", [start, end]
+    frame = warehouse.query(f"SELECT * FROM {DAILY_RETURNS.qualified_name}{where}", params)
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    return frame
+
+
+def read_table(warehouse: DuckDBWarehouse, qualified_name: str) -> pd.DataFrame:
+    return warehouse.query(f"SELECT * FROM {qualified_name}")
+
+
+def read_universe(warehouse: DuckDBWarehouse) -> pd.DataFrame:
+    frame = read_table(warehouse, "reference.universe")
+    frame["first_trading_date"] = pd.to_datetime(frame["first_trading_date"])
+    return frame
+
+
+@asset(
+    key=["analytics", "daily_returns"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    partitions_def=trading_day_partitions(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[
+        AssetDep(RAW_PRICES_KEY, partition_mapping=PREVIOUS_SESSION),
+        AssetDep(CORPORATE_ACTIONS_KEY, partition_mapping=PREVIOUS_SESSION),
+    ],
+    description=_doc(daily_returns),
+    metadata=_metadata(DAILY_RETURNS),
+)
+def analytics_daily_returns(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    start, end = _window(context)
+    before = previous_session(start)
+    prices = warehouse.query(
+        "SELECT trade_date, ticker, close, adj_close, source, loaded_at FROM raw.prices "
+        "WHERE trade_date BETWEEN ? AND ?",
+        [before, end],
+    )
+    # Splits after a row's date re-base its close until it is re-fetched: read them all.
+    with warehouse.connect() as con:
+        has_actions = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = 'corporate_actions'"
+        ).fetchone()[0]
+        actions = (
+            con.execute(
+                "SELECT trade_date, ticker, dividend, split_ratio FROM raw.corporate_actions "
+                "WHERE trade_date >= ?",
+                [before],
+            ).df()
+            if has_actions
+            else None
+        )
+    frame = daily_returns.daily_returns(prices, actions)
+    frame = frame[frame["trade_date"] >= pd.Timestamp(start)]
+    if frame.empty:
+        context.log.info("analytics.daily_returns: no ticker has two sessions in this window")
+        return MaterializeResult(metadata={"dagster/row_count": 0})
+    written = warehouse.replace_rows(DAILY_RETURNS, frame, window=(start, end))
+    return _published(context, DAILY_RETURNS, frame, written.rows_written)
+
+
+@asset(
+    key=["analytics", "pair_spreads"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    partitions_def=trading_day_partitions(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[analytics_daily_returns, rotation_pairs],
+    description=_doc(pair_spreads),
+    metadata=_metadata(PAIR_SPREADS),
+)
+def analytics_pair_spreads(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    start, end = _window(context)
+    returns = read_returns(warehouse, start, end)
+    frame = pair_spreads.pair_spreads(returns, read_table(warehouse, "reference.rotation_pairs"))
+    if frame.empty:
+        context.log.info("analytics.pair_spreads: no pair has both sides in this window")
+        return MaterializeResult(metadata={"dagster/row_count": 0})
+    source = returns.set_index(["trade_date", "ticker"])["source"]
+    frame["source"] = row_source(
+        source.reindex(
+            pd.MultiIndex.from_arrays([frame["trade_date"], frame["small"]])
+        ).reset_index(drop=True),
+        source.reindex(
+            pd.MultiIndex.from_arrays([frame["trade_date"], frame["large"]])
+        ).reset_index(drop=True),
+    )
+    written = warehouse.replace_rows(PAIR_SPREADS, frame, window=(start, end))
+    return _published(context, PAIR_SPREADS, frame, written.rows_written)
+
+
+def read_spreads(warehouse: DuckDBWarehouse) -> pd.DataFrame:
+    frame = warehouse.query(
+        f"SELECT * FROM {PAIR_SPREADS.qualified_name} ORDER BY pair_id, trade_date"
+    )
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    return frame
+
+
+@asset(
+    key=["analytics", "relative_strength"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[analytics_pair_spreads],
+    description=_doc(relative_strength),
+    metadata=_metadata(RELATIVE_STRENGTH),
+)
+def analytics_relative_strength(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    spreads = read_spreads(warehouse)
+    frame = relative_strength.relative_strength(spreads)
+    if not frame.empty:
+        frame = frame.merge(
+            spreads[["trade_date", "pair_id", "source"]], on=["trade_date", "pair_id"]
+        )
+    latest = frame[frame["trade_date"] == frame["trade_date"].max()] if not frame.empty else frame
+    if frame.empty:
+        return _replace_all(context, warehouse, RELATIVE_STRENGTH, frame)
+    written = warehouse.replace_rows(RELATIVE_STRENGTH, frame)
+    return _published(context, RELATIVE_STRENGTH, frame, written.rows_written, latest)
+
+
+@asset(
+    key=["analytics", "outperformance_streaks"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[analytics_pair_spreads],
+    description=_doc(outperformance_streaks),
+    metadata=_metadata(OUTPERFORMANCE_STREAKS),
+)
+def analytics_outperformance_streaks(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    spreads = read_spreads(warehouse)
+    frame = outperformance_streaks.outperformance_streaks(spreads)
+    frame["source"] = combined_source(spreads["source"])
+    if frame.empty:
+        return _replace_all(context, warehouse, OUTPERFORMANCE_STREAKS, frame)
+    written = warehouse.replace_rows(OUTPERFORMANCE_STREAKS, frame)
+    current = frame[frame["is_current"].fillna(False).astype(bool)]
+    return _published(context, OUTPERFORMANCE_STREAKS, frame, written.rows_written, current)
+
+
+@asset(
+    key=["analytics", "event_windows"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[analytics_daily_returns, market_events, universe],
+    description=_doc(event_windows),
+    metadata=_metadata(EVENT_WINDOWS),
+)
+def analytics_event_windows(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    returns = read_returns(warehouse)
+    frame = event_windows.event_windows(
+        event_windows.load_market_events(), returns, read_universe(warehouse)
+    )
+    frame["source"] = combined_source(returns["source"])
+    return _replace_all(context, warehouse, EVENT_WINDOWS, frame)
+
+
+@asset(
+    key=["analytics", "leaders_laggards"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[analytics_daily_returns, market_events, universe],
+    description=_doc(leaders_laggards),
+    metadata=_metadata(LEADERS_LAGGARDS),
+)
+def analytics_leaders_laggards(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    returns = read_returns(warehouse)
+    if returns.empty:
+        return _replace_all(context, warehouse, LEADERS_LAGGARDS, returns)
+    frame = leaders_laggards.leaders_laggards(
+        returns,
+        read_universe(warehouse),
+        event_windows.load_market_events(),
+        as_of=returns["trade_date"].max(),
+    )
+    frame["source"] = combined_source(returns["source"])
+    return _replace_all(context, warehouse, LEADERS_LAGGARDS, frame)
+
+
+@asset(
+    key=["analytics", "claims_check"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[analytics_daily_returns, analytics_outperformance_streaks, claims, universe],
+    description=_doc(claims_check),
+    metadata=_metadata(CLAIMS_CHECK),
+)
+def analytics_claims_check(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    returns = read_returns(warehouse)
+    streaks = read_table(warehouse, OUTPERFORMANCE_STREAKS.qualified_name)
+    for column in ("start_date", "end_date", "longest_since"):
+        streaks[column] = pd.to_datetime(streaks[column])
+    frame = claims_check.check_claims(
+        claims_check.load_claims(),
+        returns,
+        read_universe(warehouse),
+        read_table(warehouse, "reference.rotation_pairs"),
+        streaks,
+    )
+    frame["source"] = combined_source(returns["source"])
+    result = _replace_all(context, warehouse, CLAIMS_CHECK, frame)
+    verdicts = frame["verdict"].value_counts().to_dict()
+    context.log.info(f"analytics.claims_check: {verdicts}")
+    return MaterializeResult(metadata={**result.metadata, "verdicts": verdicts})
+
+
+class EpisodeConfig(Config):
+    """How a rotation episode is detected (launchpad: ops > historical_parallels > config)."""
+
+    threshold: float = Field(
+        default=0.05, description="ratio_change over the window must exceed this (0.05 = 5%)."
+    )
+    window: int = Field(
+        default=60,
+        description="Sessions of the ratio_change that defines an episode (1, 5, "
+        "20, 60, 90 or 252).",
+    )
+    min_sessions: int = Field(
+        default=5,
+        description="Shortest stretch kept: with 1, the ratio hovering at the threshold makes "
+        "hundreds of one-session 'episodes' (505 on the real data).",
+    )
+
+
+PARALLELS_KEY = AssetKey(["analytics", "historical_parallels"])
+EPISODES_KEY = AssetKey(["analytics", "rotation_episodes"])
+SIMILARITY_KEY = AssetKey(["analytics", "episode_similarity"])
+
+
+def _spec(key: AssetKey, table: TableSpec, deps: list, description: str) -> AssetSpec:
+    return AssetSpec(
+        key,
+        deps=deps,
+        description=description,
+        group_name="analytics",
+        kinds={"duckdb", "pandas"},
+        owners=OWNERS,
+        metadata=_metadata(table),
+    )
+
+
+@multi_asset(
+    specs=[
+        _spec(
+            PARALLELS_KEY,
+            PERIOD_COMPARISON,
+            [analytics_daily_returns, analytics_relative_strength, historical_periods],
+            "Each seeded historical period (2000-2006 post dot-com, 2016-17 post-election, "
+            "2026, ...) measured per pair: price and total returns of both sides, relative "
+            "return, share of sessions led by small, longest small streak, maximum relative "
+            "drawdown.\n\n" + _doc(historical_parallels),
+        ),
+        _spec(
+            EPISODES_KEY,
+            EPISODES,
+            [analytics_relative_strength],
+            "Detected rotation episodes: maximal stretches in which a pair's ratio_change over "
+            "`window` sessions stayed above `threshold` (run config).",
+        ),
+        _spec(
+            SIMILARITY_KEY,
+            SIMILARITY,
+            [analytics_relative_strength],
+            "The current episode of each pair compared with the first N sessions of every past "
+            "episode of that pair: correlation and RMSE of the rebased ratio paths, ranked.",
+        ),
+    ],
+    name="historical_parallels",
+    pool=WAREHOUSE_POOL,
+)
+def analytics_historical_parallels(
+    context: AssetExecutionContext, config: EpisodeConfig, warehouse: DuckDBWarehouse
+):
+    returns = read_returns(warehouse)
+    spreads = read_spreads(warehouse)
+    relative = read_table(warehouse, RELATIVE_STRENGTH.qualified_name)
+    relative["trade_date"] = pd.to_datetime(relative["trade_date"])
+    relative = relative.sort_values(["pair_id", "trade_date"]).reset_index(drop=True)
+    closes = warehouse.query("SELECT trade_date, ticker, close FROM raw.prices")
+    closes["trade_date"] = pd.to_datetime(closes["trade_date"])
+    label = combined_source(returns["source"])
+
+    parallels = historical_parallels.period_comparison(
+        historical_parallels.load_historical_periods(),
+        read_table(warehouse, "reference.rotation_pairs"),
+        returns,
+        spreads,
+        relative,
+        closes,
+    )
+    episodes = historical_parallels.detect_episodes(
+        relative, config.threshold, config.window, config.min_sessions
+    )
+    similarity = historical_parallels.episode_similarity(relative, episodes)
+    for key, spec, frame in (
+        (PARALLELS_KEY, PERIOD_COMPARISON, parallels),
+        (EPISODES_KEY, EPISODES, episodes),
+        (SIMILARITY_KEY, SIMILARITY, similarity),
+    ):
+        frame["source"] = label
+        if frame.empty:
+            context.log.info(f"{spec.qualified_name}: nothing to compute; stored rows unchanged")
+            yield MaterializeResult(asset_key=key, metadata={"dagster/row_count": 0})
+            continue
+        written = warehouse.replace_rows(spec, frame)
+        result = _published(context, spec, frame, written.rows_written)
+        yield MaterializeResult(asset_key=key, metadata=result.metadata)
+
+
+ANALYTICS_KEYS = [
+    AssetKey(["analytics", name])
+    for name in (
+        "daily_returns",
+        "pair_spreads",
+        "relative_strength",
+        "outperformance_streaks",
+        "event_windows",
+        "leaders_laggards",
+        "claims_check",
+        "historical_parallels",
+        "rotation_episodes",
+        "episode_similarity",
+    )
+]
