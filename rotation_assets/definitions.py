@@ -4,6 +4,7 @@ from dagster import Definitions, load_assets_from_modules
 
 from rotation_assets.configured_resources import configured_price_source, configured_warehouse
 from rotation_assets.defs.analytics import assets as analytics_assets
+from rotation_assets.defs.analytics.checks import ANALYTICS_CHECKS
 from rotation_assets.defs.orchestration import daily
 from rotation_assets.defs.prices import assets as price_assets
 from rotation_assets.defs.prices import checks as price_checks
@@ -21,6 +22,7 @@ def build_definitions(warehouse: DuckDBWarehouse, price_source: PriceSource) -> 
             price_checks.raw_prices_blocking_checks,
             price_checks.raw_prices_large_moves,
             price_checks.raw_prices_great_expectations,
+            *ANALYTICS_CHECKS,
         ],
         jobs=[daily.rotation_job],
         schedules=[daily.after_close_schedule],

@@ -34,6 +34,7 @@ from rotation_assets.defs.constants import (
 from rotation_assets.defs.prices.assets import RAW_PRICES_KEY, stored_universe
 from rotation_assets.price_quality import RuleResult, audit_prices, large_moves
 from rotation_assets.raw_prices import RAW_PRICES
+from rotation_assets.table_spec import TableSpec
 from rotation_assets.trading_day import previous_session, sessions_between
 from rotation_assets.universe import expected_tickers
 from rotation_assets.warehouse import DuckDBWarehouse
@@ -47,7 +48,9 @@ BLOCKING_RULES = {
 }
 
 
-def checked_window(tags: Mapping[str, str], warehouse: DuckDBWarehouse) -> tuple[dt.date, dt.date]:
+def checked_window(
+    tags: Mapping[str, str], warehouse: DuckDBWarehouse, spec: TableSpec = RAW_PRICES
+) -> tuple[dt.date, dt.date]:
     """The sessions a check evaluates: its run's partitions, else the newest stored session."""
     if RANGE_START_TAG in tags:
         return (
@@ -57,7 +60,7 @@ def checked_window(tags: Mapping[str, str], warehouse: DuckDBWarehouse) -> tuple
     if PARTITION_TAG in tags:
         day = dt.date.fromisoformat(tags[PARTITION_TAG])
         return day, day
-    newest = warehouse.query(f"SELECT max(trade_date) AS d FROM {RAW_PRICES.qualified_name}")
+    newest = warehouse.query(f"SELECT max({spec.partition_column}) AS d FROM {spec.qualified_name}")
     day = pd.Timestamp(newest["d"].iloc[0]).date()
     return day, day
 
