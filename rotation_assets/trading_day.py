@@ -16,8 +16,9 @@ from dagster import DailyPartitionsDefinition
 
 NEW_YORK = ZoneInfo("America/New_York")
 FIRST_SESSION = "1990-01-02"
-# exchange_calendars only reaches 20 years back unless told where to start.
-_CALENDAR_START = "1990-01-01"
+# exchange_calendars only reaches 20 years back unless told where to start; a year before the
+# first partition, so the first session has a previous session too.
+_CALENDAR_START = "1989-01-01"
 
 
 @lru_cache(maxsize=1)

@@ -85,3 +85,8 @@ def test_schedule_evaluation_requests_the_session_partition_or_skips():
     skip = after_close_schedule(on_holiday)
     assert isinstance(skip, SkipReason)
     assert "2026-02-16 is not an NYSE session" in skip.skip_message
+
+
+def test_the_first_partition_has_a_previous_session():
+    assert previous_session(dt.date(1990, 1, 2)) == dt.date(1989, 12, 29)
+    assert trading_day_partitions().get_first_partition_key() == "1990-01-02"

@@ -450,6 +450,19 @@ def analytics_historical_parallels(
         yield MaterializeResult(asset_key=key, metadata=result.metadata)
 
 
+ANALYTICS_TABLES = [
+    DAILY_RETURNS,
+    PAIR_SPREADS,
+    RELATIVE_STRENGTH,
+    OUTPERFORMANCE_STREAKS,
+    PERIOD_COMPARISON,
+    EPISODES,
+    SIMILARITY,
+    EVENT_WINDOWS,
+    LEADERS_LAGGARDS,
+    CLAIMS_CHECK,
+]
+
 ANALYTICS_KEYS = [
     AssetKey(["analytics", name])
     for name in (

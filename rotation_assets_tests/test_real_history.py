@@ -1,0 +1,119 @@
+"""The whole graph over the real price history (1990 to the files' end), through Dagster.
+
+Prints what the warehouse finds (current streaks, the 2000-2006 and 2016-2017 parallels, the
+claims verdicts) and cross-checks figures against values computed here straight from the CSVs.
+Run it alone with: python -m pytest rotation_assets_tests/test_real_history.py -s
+"""
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from rotation_assets.cli import execute_range, step_failures
+from rotation_assets.csv_prices import CsvPriceSource
+from rotation_assets.definitions import build_definitions
+from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
+
+pytestmark = requires_shared_prices
+
+
+def _last_date() -> dt.date:
+    with (SHARED_PRICES / "_GSPC.csv").open() as f:
+        return dt.date.fromisoformat(f.readlines()[-1].split(",")[0])
+
+
+def closes(ticker: str) -> pd.Series:
+    frame = pd.read_csv(SHARED_PRICES / (ticker.replace("^", "_") + ".csv"), parse_dates=["date"])
+    return frame.set_index("date")["close"]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> str:
+    db = str(tmp_path_factory.mktemp("real") / "rotation.duckdb")
+    defs = build_definitions(DuckDBWarehouse(path=db), CsvPriceSource(price_dir=str(SHARED_PRICES)))
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_range(
+            defs, dt.date(1990, 1, 2), _last_date(), instance, "test", log_level="WARNING"
+        )
+    assert result.success, step_failures(result)
+    failed_checks = [
+        e.event_specific_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.event_specific_data.passed
+        and e.event_specific_data.severity.value == "ERROR"
+    ]
+    assert failed_checks == []
+    return db
+
+
+def query(db: str, sql: str) -> pd.DataFrame:
+    with duckdb.connect(db, read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_current_streaks_match_a_recount_from_the_files(warehouse):
+    current = query(
+        warehouse,
+        "SELECT pair_id, leader, start_date, end_date, sessions, spread, longest_since "
+        "FROM analytics.outperformance_streaks WHERE is_current ORDER BY pair_id",
+    )
+    print("\nCurrent streaks:\n" + current.to_string(index=False))
+    # Recount RUT_GSPC's current run from the raw closes (indices: price = total return).
+    rut, spx = closes("^RUT").pct_change(), closes("^GSPC").pct_change()
+    spread = (rut - spx).dropna()
+    leader = spread.apply(lambda s: "small" if s > 0 else "large" if s < 0 else "tie")
+    run = 1
+    while leader.iloc[-1 - run] == leader.iloc[-1]:
+        run += 1
+    row = current[current["pair_id"] == "RUT_GSPC"].iloc[0]
+    assert row["leader"] == leader.iloc[-1] and row["sessions"] == run
+    assert row["end_date"] == spread.index[-1]
+
+
+def test_2000_2006_and_2016_2017_parallels_match_the_closes(warehouse):
+    parallels = query(
+        warehouse,
+        "SELECT period_id, pair_id, first_session, last_session, sessions, small_price_return, "
+        "large_price_return, relative_return, small_led_share, longest_small_streak, "
+        "max_relative_drawdown FROM analytics.historical_parallels "
+        "WHERE period_id IN ('dotcom_rotation_2000_2006', 'post_election_2016') "
+        "ORDER BY period_id, pair_id",
+    )
+    print("\nHistorical parallels:\n" + parallels.to_string(index=False))
+    row = parallels[
+        (parallels["period_id"] == "dotcom_rotation_2000_2006")
+        & (parallels["pair_id"] == "RUT_GSPC")
+    ].iloc[0]
+    rut = closes("^RUT")
+    base = rut[rut.index < pd.Timestamp(row["first_session"])].iloc[-1]
+    expected = rut[pd.Timestamp(row["last_session"])] / base - 1
+    assert row["small_price_return"] == pytest.approx(expected, rel=1e-9)
+    assert row["first_session"] == pd.Timestamp("2000-03-10")
+    assert row["last_session"] == pd.Timestamp("2006-12-29")
+
+
+def test_claims_have_verdicts_and_unknown_tickers_are_not_computable(warehouse):
+    verdicts = query(
+        warehouse,
+        "SELECT claim_id, claimed_value, computed_value, difference, verdict, reason "
+        "FROM analytics.claims_check ORDER BY claim_id",
+    )
+    with pd.option_context("display.max_colwidth", 70, "display.width", 250):
+        print("\nClaims:\n" + verdicts.to_string(index=False))
+    assert set(verdicts["verdict"]) <= {"confirmed", "close", "contradicted", "not_computable"}
+    claims = pd.read_csv("seeds/claims.csv")
+    assert len(verdicts) == len(claims)
+    outside = claims[claims["tickers"].str.contains(r"\bGM\b|\bHUM\b", regex=True)]["claim_id"]
+    blocked = verdicts[verdicts["claim_id"].isin(outside)]
+    assert (blocked["verdict"] == "not_computable").all()
+    assert blocked["reason"].str.contains("not in the universe").all()
+    computable = verdicts[verdicts["verdict"] != "not_computable"]
+    assert computable["computed_value"].notna().all()
+    assert (
+        computable["difference"] - (computable["computed_value"] - computable["claimed_value"])
+    ).abs().max() < 1e-12
