@@ -131,6 +131,14 @@ class DuckDBWarehouse(ConfigurableResource):
         with self.connect() as con:
             return con.execute(sql, params or []).df()
 
+    def read(self, spec: TableSpec, where: str = "", params: list | None = None) -> pd.DataFrame:
+        """Rows of ``spec``'s table (optionally ``WHERE ...``); empty, typed, if not created yet."""
+        with self.connect() as con:
+            if not self.table_exists(con, spec):
+                return spec.conform(pd.DataFrame(columns=spec.column_names))
+            sql = f"SELECT * FROM {spec.qualified_name}" + (f" WHERE {where}" if where else "")
+            return con.execute(sql, params or []).df()
+
     def table_exists(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
         found = con.execute(
             "SELECT count(*) FROM information_schema.tables "

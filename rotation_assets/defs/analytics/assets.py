@@ -111,10 +111,10 @@ def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
 def read_returns(
     warehouse: DuckDBWarehouse, start: dt.date | None = None, end=None
 ) -> pd.DataFrame:
-    where, params = "", []
-    if start is not None:
-        where, params = " WHERE trade_date BETWEEN ? AND ?", [start, end]
-    frame = warehouse.query(f"SELECT * FROM {DAILY_RETURNS.qualified_name}{where}", params)
+    if start is None:
+        frame = warehouse.read(DAILY_RETURNS)
+    else:
+        frame = warehouse.read(DAILY_RETURNS, "trade_date BETWEEN ? AND ?", [start, end])
     frame["trade_date"] = pd.to_datetime(frame["trade_date"])
     return frame
 
@@ -213,11 +213,9 @@ def analytics_pair_spreads(
 
 
 def read_spreads(warehouse: DuckDBWarehouse) -> pd.DataFrame:
-    frame = warehouse.query(
-        f"SELECT * FROM {PAIR_SPREADS.qualified_name} ORDER BY pair_id, trade_date"
-    )
+    frame = warehouse.read(PAIR_SPREADS).sort_values(["pair_id", "trade_date"])
     frame["trade_date"] = pd.to_datetime(frame["trade_date"])
-    return frame
+    return frame.reset_index(drop=True)
 
 
 @asset(
@@ -330,7 +328,7 @@ def analytics_claims_check(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
 ) -> MaterializeResult:
     returns = read_returns(warehouse)
-    streaks = read_table(warehouse, OUTPERFORMANCE_STREAKS.qualified_name)
+    streaks = warehouse.read(OUTPERFORMANCE_STREAKS)
     for column in ("start_date", "end_date", "longest_since"):
         streaks[column] = pd.to_datetime(streaks[column])
     frame = claims_check.check_claims(
@@ -416,7 +414,7 @@ def analytics_historical_parallels(
 ):
     returns = read_returns(warehouse)
     spreads = read_spreads(warehouse)
-    relative = read_table(warehouse, RELATIVE_STRENGTH.qualified_name)
+    relative = warehouse.read(RELATIVE_STRENGTH)
     relative["trade_date"] = pd.to_datetime(relative["trade_date"])
     relative = relative.sort_values(["pair_id", "trade_date"]).reset_index(drop=True)
     closes = warehouse.query("SELECT trade_date, ticker, close FROM raw.prices")

@@ -47,12 +47,9 @@ def read_checked(
 ) -> tuple[pd.DataFrame, str]:
     """The rows a check covers: the run's sessions of a partitioned table, else all of it."""
     if spec.partition_column is None:
-        return warehouse.query(f"SELECT * FROM {spec.qualified_name}"), "whole table"
+        return warehouse.read(spec), "whole table"
     start, end = checked_window(context.run.tags, warehouse, spec)
-    frame = warehouse.query(
-        f"SELECT * FROM {spec.qualified_name} WHERE {spec.partition_column} BETWEEN ? AND ?",
-        [start, end],
-    )
+    frame = warehouse.read(spec, f"{spec.partition_column} BETWEEN ? AND ?", [start, end])
     return frame, f"{start}..{end}"
 
 
@@ -117,8 +114,8 @@ def spread_identity(context: AssetCheckExecutionContext, warehouse: DuckDBWareho
     pool=WAREHOUSE_POOL,
 )
 def streaks_add_up(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse):
-    streaks = warehouse.query(f"SELECT * FROM {OUTPERFORMANCE_STREAKS.qualified_name}")
-    spreads = warehouse.query(f"SELECT * FROM {PAIR_SPREADS.qualified_name}")
+    streaks = warehouse.read(OUTPERFORMANCE_STREAKS)
+    spreads = warehouse.read(PAIR_SPREADS)
     bad = streak_sessions_add_up(streaks, spreads)
     return _violations(
         "streak_sessions_add_up", OUTPERFORMANCE_STREAKS, bad, "whole table", "do not add up"
@@ -134,7 +131,7 @@ def streaks_add_up(context: AssetCheckExecutionContext, warehouse: DuckDBWarehou
     pool=WAREHOUSE_POOL,
 )
 def relative_measures(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse):
-    frame = warehouse.query(f"SELECT * FROM {RELATIVE_STRENGTH.qualified_name}")
+    frame = warehouse.read(RELATIVE_STRENGTH)
     bad = relative_measures_agree(frame)
     return _violations(
         "one_session_measures_agree", RELATIVE_STRENGTH, bad, "whole table", "measures disagree"

@@ -35,7 +35,7 @@ from rotation_assets.defs.prices.assets import RAW_PRICES_KEY, stored_universe
 from rotation_assets.price_quality import RuleResult, audit_prices, large_moves
 from rotation_assets.raw_prices import RAW_PRICES
 from rotation_assets.table_spec import TableSpec
-from rotation_assets.trading_day import previous_session, sessions_between
+from rotation_assets.trading_day import FIRST_SESSION, previous_session, sessions_between
 from rotation_assets.universe import expected_tickers
 from rotation_assets.warehouse import DuckDBWarehouse
 
@@ -60,8 +60,8 @@ def checked_window(
     if PARTITION_TAG in tags:
         day = dt.date.fromisoformat(tags[PARTITION_TAG])
         return day, day
-    newest = warehouse.query(f"SELECT max({spec.partition_column}) AS d FROM {spec.qualified_name}")
-    day = pd.Timestamp(newest["d"].iloc[0]).date()
+    newest = pd.to_datetime(warehouse.read(spec)[spec.partition_column]).max()
+    day = newest.date() if pd.notna(newest) else dt.date.fromisoformat(FIRST_SESSION)
     return day, day
 
 
