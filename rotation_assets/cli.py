@@ -15,8 +15,9 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
@@ -94,9 +95,14 @@ def execute_range(
     instance: DagsterInstance,
     trigger: str,
     log_level: str = "INFO",
+    asset_selection: Sequence[AssetKey] | None = None,
 ) -> ExecuteInProcessResult:
-    """One in-process run of ``rotation_job`` over the sessions [start, end]."""
+    """One in-process run of ``rotation_job`` over the sessions [start, end].
+
+    ``asset_selection`` narrows the run to some assets (tests that only look at raw prices).
+    """
     return defs.resolve_job_def("rotation_job").execute_in_process(
+        asset_selection=asset_selection,
         instance=instance,
         tags={
             RANGE_START_TAG: start.isoformat(),

@@ -22,9 +22,11 @@ def all_tables() -> list[TableSpec]:
     from rotation_assets.historical_parallels import HISTORICAL_PERIODS
     from rotation_assets.raw_prices import CORPORATE_ACTIONS, RAW_PRICES
     from rotation_assets.universe import ROTATION_PAIRS, UNIVERSE
+    from rotation_assets.valuation_gap import VALUATION_POINTS
+    from rotation_assets.valuation_snapshots import VALUATION_SNAPSHOTS
 
-    tables = [UNIVERSE, ROTATION_PAIRS, MARKET_EVENTS, HISTORICAL_PERIODS, CLAIMS]
-    tables += [RAW_PRICES, CORPORATE_ACTIONS]
+    tables = [UNIVERSE, ROTATION_PAIRS, MARKET_EVENTS, HISTORICAL_PERIODS, CLAIMS, VALUATION_POINTS]
+    tables += [RAW_PRICES, CORPORATE_ACTIONS, VALUATION_SNAPSHOTS]
     tables += analytics.ANALYTICS_TABLES
     return tables
 

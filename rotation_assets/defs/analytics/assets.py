@@ -32,6 +32,7 @@ from rotation_assets import (
     outperformance_streaks,
     pair_spreads,
     relative_strength,
+    valuation_gap,
 )
 from rotation_assets.data_source import combined_source, row_source, with_source
 from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
@@ -42,9 +43,16 @@ from rotation_assets.defs.reference.assets import (
     market_events,
     rotation_pairs,
     universe,
+    valuation_points,
 )
+from rotation_assets.price_source import PriceSource
 from rotation_assets.table_spec import TableSpec
-from rotation_assets.trading_day import previous_session, trading_day_partitions
+from rotation_assets.trading_day import (
+    latest_completed_session,
+    previous_session,
+    trading_day_partitions,
+)
+from rotation_assets.valuation_snapshots import VALUATION_SNAPSHOTS, fetch_valuation_snapshot
 from rotation_assets.warehouse import DuckDBWarehouse
 
 DAILY_RETURNS = daily_returns.DAILY_RETURNS
@@ -57,6 +65,8 @@ CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
 PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
 EPISODES = with_source(historical_parallels.EPISODES)
 SIMILARITY = with_source(historical_parallels.SIMILARITY)
+VALUATION_GAP = valuation_gap.VALUATION_GAP
+PRICE_PROXY = with_source(valuation_gap.PRICE_RATIO_PERCENTILE)
 
 PREVIOUS_SESSION = TimeWindowPartitionMapping(start_offset=-1)
 
@@ -448,6 +458,91 @@ def analytics_historical_parallels(
         yield MaterializeResult(asset_key=key, metadata=result.metadata)
 
 
+@asset(
+    key=["raw", "valuation_snapshots"],
+    group_name="prices",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    partitions_def=trading_day_partitions(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[rotation_pairs],
+    metadata=_metadata(VALUATION_SNAPSHOTS),
+)
+def raw_valuation_snapshots(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, price_source: PriceSource
+) -> MaterializeResult:
+    """Trailing and forward P/E of the pair tickers from yfinance ``Ticker.info``, recorded on
+    live days only: Yahoo keeps no P/E history, so a snapshot describes today and is stored
+    for the latest completed session when the yfinance source loads it. Backfills of past
+    sessions and the csv and demo sources record nothing, and say so."""
+    start, end = _window(context)
+    latest = latest_completed_session()
+    if price_source.label != "yfinance" or end != latest:
+        why = (
+            f"the {price_source.label} source has no P/E"
+            if price_source.label != "yfinance"
+            else f"{end} is not the latest completed session ({latest}): Ticker.info is today's"
+        )
+        context.log.info(f"raw.valuation_snapshots: nothing recorded ({why})")
+        return MaterializeResult(
+            metadata={"dagster/row_count": 0, "note": f"nothing recorded: {why}"}
+        )
+    pairs = read_table(warehouse, "reference.rotation_pairs")
+    tickers = sorted(set(pairs["small"]) | set(pairs["large"]))
+    frame, problems = fetch_valuation_snapshot(tickers, end)
+    for problem in problems:
+        context.log.warning(f"raw.valuation_snapshots: {problem}")
+    if frame.empty:
+        return MaterializeResult(metadata={"dagster/row_count": 0, "problems": problems})
+    written = warehouse.replace_rows(VALUATION_SNAPSHOTS, frame, window=(end, end))
+    return MaterializeResult(
+        metadata={"dagster/row_count": written.rows_written, "problems": problems}
+    )
+
+
+@asset(
+    key=["analytics", "valuation_gap"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[valuation_points, raw_valuation_snapshots, rotation_pairs],
+    description=_doc(valuation_gap),
+    metadata=_metadata(VALUATION_GAP),
+)
+def analytics_valuation_gap(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    frame = valuation_gap.valuation_gap(
+        valuation_gap.load_valuation_points(),
+        warehouse.read(VALUATION_SNAPSHOTS),
+        read_table(warehouse, "reference.rotation_pairs"),
+    )
+    return _replace_all(context, warehouse, VALUATION_GAP, frame)
+
+
+@asset(
+    key=["analytics", "valuation_price_proxy"],
+    group_name="analytics",
+    kinds={"duckdb", "pandas"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    deps=[analytics_relative_strength],
+    description="PRICE-ONLY PROXY, not a valuation: the percentile of each pair's small/large "
+    "total-return ratio within its trailing 25 years. See analytics/valuation_gap for P/E.",
+    metadata=_metadata(PRICE_PROXY),
+)
+def analytics_valuation_price_proxy(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse
+) -> MaterializeResult:
+    relative = warehouse.read(RELATIVE_STRENGTH)
+    relative["trade_date"] = pd.to_datetime(relative["trade_date"])
+    frame = valuation_gap.price_ratio_percentile(relative)
+    frame["source"] = combined_source(relative["source"])
+    return _replace_all(context, warehouse, PRICE_PROXY, frame)
+
+
 ANALYTICS_TABLES = [
     DAILY_RETURNS,
     PAIR_SPREADS,
@@ -459,6 +554,8 @@ ANALYTICS_TABLES = [
     EVENT_WINDOWS,
     LEADERS_LAGGARDS,
     CLAIMS_CHECK,
+    VALUATION_GAP,
+    PRICE_PROXY,
 ]
 
 ANALYTICS_KEYS = [
@@ -474,5 +571,7 @@ ANALYTICS_KEYS = [
         "historical_parallels",
         "rotation_episodes",
         "episode_similarity",
+        "valuation_gap",
+        "valuation_price_proxy",
     )
 ]

@@ -27,8 +27,10 @@ from rotation_assets.defs.analytics.assets import (
     OUTPERFORMANCE_STREAKS,
     PAIR_SPREADS,
     PERIOD_COMPARISON,
+    PRICE_PROXY,
     RELATIVE_STRENGTH,
     SIMILARITY,
+    VALUATION_GAP,
 )
 from rotation_assets.defs.constants import WAREHOUSE_POOL
 from rotation_assets.defs.prices.checks import checked_window
@@ -173,6 +175,8 @@ ANALYTICS_CHECKS = [
             PERIOD_COMPARISON,
             EPISODES,
             SIMILARITY,
+            VALUATION_GAP,
+            PRICE_PROXY,
         )
     ),
     spread_identity,

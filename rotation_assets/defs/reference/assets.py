@@ -17,6 +17,7 @@ from rotation_assets.universe import (
     load_rotation_pairs,
     load_universe,
 )
+from rotation_assets.valuation_gap import VALUATION_POINTS, load_valuation_points
 from rotation_assets.warehouse import DuckDBWarehouse
 
 
@@ -120,4 +121,14 @@ historical_periods = seed_asset(
     "Past small-cap rotations to compare with today's (period_id, name, start_date, end_date: "
     "empty = through the latest session, description, source) from "
     "seeds/historical_periods.csv; analytics/historical_parallels measures each.",
+)
+valuation_points = seed_asset(
+    "valuation_points",
+    VALUATION_POINTS,
+    "valuation_points.csv",
+    load_valuation_points,
+    "Published forward P/E figures for small- and large-cap indices, each with its publisher "
+    "and a confidence grade (seeds/valuation_points.csv, from ../shared/data/valuation/"
+    "published_pe.csv). No free daily P/E history of the Russell 2000 exists: these points and "
+    "the live-day snapshots are what the valuation gap stands on.",
 )
