@@ -81,6 +81,39 @@ def _metadata(spec: TableSpec) -> dict:
     return metadata
 
 
+def warehouse_asset(
+    table: TableSpec,
+    deps: list,
+    description: str | None = None,
+    partitioned: bool = False,
+    group_name: str = "analytics",
+    kinds: frozenset[str] = frozenset({"duckdb", "pandas"}),
+):
+    """``@asset`` for one warehouse table: key = schema/name, shared owners, pool and metadata.
+
+    Partitioned tables are keyed by trading day and backfill a whole range in one run.
+    """
+    partitioning = (
+        {
+            "partitions_def": trading_day_partitions(),
+            "backfill_policy": BackfillPolicy.single_run(),
+        }
+        if partitioned
+        else {}
+    )
+    return asset(
+        key=table.qualified_name.split("."),
+        group_name=group_name,
+        kinds=set(kinds),
+        owners=OWNERS,
+        pool=WAREHOUSE_POOL,
+        deps=deps,
+        description=description,
+        metadata=_metadata(table),
+        **partitioning,
+    )
+
+
 def _doc(module) -> str:
     return module.__doc__.strip()
 
@@ -139,20 +172,14 @@ def read_universe(warehouse: DuckDBWarehouse) -> pd.DataFrame:
     return frame
 
 
-@asset(
-    key=["analytics", "daily_returns"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-    partitions_def=trading_day_partitions(),
-    backfill_policy=BackfillPolicy.single_run(),
+@warehouse_asset(
+    DAILY_RETURNS,
     deps=[
         AssetDep(RAW_PRICES_KEY, partition_mapping=PREVIOUS_SESSION),
         AssetDep(CORPORATE_ACTIONS_KEY, partition_mapping=PREVIOUS_SESSION),
     ],
     description=_doc(daily_returns),
-    metadata=_metadata(DAILY_RETURNS),
+    partitioned=True,
 )
 def analytics_daily_returns(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -188,17 +215,11 @@ def analytics_daily_returns(
     return _published(context, DAILY_RETURNS, frame, written.rows_written)
 
 
-@asset(
-    key=["analytics", "pair_spreads"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-    partitions_def=trading_day_partitions(),
-    backfill_policy=BackfillPolicy.single_run(),
+@warehouse_asset(
+    PAIR_SPREADS,
     deps=[analytics_daily_returns, rotation_pairs],
     description=_doc(pair_spreads),
-    metadata=_metadata(PAIR_SPREADS),
+    partitioned=True,
 )
 def analytics_pair_spreads(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -228,15 +249,10 @@ def read_spreads(warehouse: DuckDBWarehouse) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-@asset(
-    key=["analytics", "relative_strength"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    RELATIVE_STRENGTH,
     deps=[analytics_pair_spreads],
     description=_doc(relative_strength),
-    metadata=_metadata(RELATIVE_STRENGTH),
 )
 def analytics_relative_strength(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -254,15 +270,10 @@ def analytics_relative_strength(
     return _published(context, RELATIVE_STRENGTH, frame, written.rows_written, latest)
 
 
-@asset(
-    key=["analytics", "outperformance_streaks"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    OUTPERFORMANCE_STREAKS,
     deps=[analytics_pair_spreads],
     description=_doc(outperformance_streaks),
-    metadata=_metadata(OUTPERFORMANCE_STREAKS),
 )
 def analytics_outperformance_streaks(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -277,15 +288,10 @@ def analytics_outperformance_streaks(
     return _published(context, OUTPERFORMANCE_STREAKS, frame, written.rows_written, current)
 
 
-@asset(
-    key=["analytics", "event_windows"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    EVENT_WINDOWS,
     deps=[analytics_daily_returns, market_events, universe],
     description=_doc(event_windows),
-    metadata=_metadata(EVENT_WINDOWS),
 )
 def analytics_event_windows(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -298,15 +304,10 @@ def analytics_event_windows(
     return _replace_all(context, warehouse, EVENT_WINDOWS, frame)
 
 
-@asset(
-    key=["analytics", "leaders_laggards"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    LEADERS_LAGGARDS,
     deps=[analytics_daily_returns, market_events, universe],
     description=_doc(leaders_laggards),
-    metadata=_metadata(LEADERS_LAGGARDS),
 )
 def analytics_leaders_laggards(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -324,15 +325,10 @@ def analytics_leaders_laggards(
     return _replace_all(context, warehouse, LEADERS_LAGGARDS, frame)
 
 
-@asset(
-    key=["analytics", "claims_check"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    CLAIMS_CHECK,
     deps=[analytics_daily_returns, analytics_outperformance_streaks, claims, universe],
     description=_doc(claims_check),
-    metadata=_metadata(CLAIMS_CHECK),
 )
 def analytics_claims_check(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -458,16 +454,12 @@ def analytics_historical_parallels(
         yield MaterializeResult(asset_key=key, metadata=result.metadata)
 
 
-@asset(
-    key=["raw", "valuation_snapshots"],
-    group_name="prices",
-    kinds={"duckdb", "python"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-    partitions_def=trading_day_partitions(),
-    backfill_policy=BackfillPolicy.single_run(),
+@warehouse_asset(
+    VALUATION_SNAPSHOTS,
     deps=[rotation_pairs],
-    metadata=_metadata(VALUATION_SNAPSHOTS),
+    partitioned=True,
+    group_name="prices",
+    kinds=frozenset({"duckdb", "python"}),
 )
 def raw_valuation_snapshots(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse, price_source: PriceSource
@@ -501,15 +493,10 @@ def raw_valuation_snapshots(
     )
 
 
-@asset(
-    key=["analytics", "valuation_gap"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    VALUATION_GAP,
     deps=[valuation_points, raw_valuation_snapshots, rotation_pairs],
     description=_doc(valuation_gap),
-    metadata=_metadata(VALUATION_GAP),
 )
 def analytics_valuation_gap(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -522,16 +509,11 @@ def analytics_valuation_gap(
     return _replace_all(context, warehouse, VALUATION_GAP, frame)
 
 
-@asset(
-    key=["analytics", "valuation_price_proxy"],
-    group_name="analytics",
-    kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
+@warehouse_asset(
+    PRICE_PROXY,
     deps=[analytics_relative_strength],
     description="PRICE-ONLY PROXY, not a valuation: the percentile of each pair's small/large "
     "total-return ratio within its trailing 25 years. See analytics/valuation_gap for P/E.",
-    metadata=_metadata(PRICE_PROXY),
 )
 def analytics_valuation_price_proxy(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
