@@ -1,0 +1,440 @@
+"""Fault injection through the whole pipeline: each case asserts a clear error and that no
+stored row changed (every table of the warehouse, compared as query results).
+
+The stored state is two weeks (2026-01-26..2026-02-06) built through Dagster from a csv
+folder of synthetic bars; each case copies it, injects one fault, runs ``rotation_job`` and
+compares every table before and after. Cases covered elsewhere are listed in the README's
+fault-injection table with the test that covers them.
+"""
+
+import datetime as dt
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yfinance
+from dagster import DagsterInstance
+
+from rotation_assets.cli import execute_range, step_failures
+from rotation_assets.csv_prices import CsvPriceSource, clear_price_file_cache
+from rotation_assets.definitions import build_definitions
+from rotation_assets.defs.reference import assets as reference_assets
+from rotation_assets.trading_day import sessions_between
+from rotation_assets.universe import load_universe
+from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.yfinance_prices import YFinancePriceSource
+from rotation_assets_tests.test_raw_prices_pipeline import PRICE_COLUMNS, write_demo_csvs
+from rotation_assets_tests.test_warehouse import _hold_open
+from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
+
+STORED = (dt.date(2026, 1, 26), dt.date(2026, 2, 6))
+EARLIER_WEEK = (dt.date(2026, 1, 26), dt.date(2026, 1, 30))
+WEEK = (dt.date(2026, 2, 2), dt.date(2026, 2, 6))
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def warehouse_dump(path: str | Path) -> dict[str, str]:
+    """Every base table as CSV text, rows in a total order: equal dumps = identical results."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' ORDER BY 1"
+        ).fetchall()
+        return {
+            name: con.execute(f"SELECT * FROM {name} ORDER BY ALL").df().to_csv(index=False)
+            for (name,) in tables
+        }
+
+
+def without(dump: dict[str, str], *tables: str) -> dict[str, str]:
+    return {name: text for name, text in dump.items() if name not in tables}
+
+
+@pytest.fixture(scope="module")
+def stored_state(tmp_path_factory) -> Path:
+    """A warehouse and its csv folder holding two weeks, every asset materialized."""
+    root = tmp_path_factory.mktemp("stored")
+    write_demo_csvs(root / "prices", *STORED)
+    clear_price_file_cache()
+    defs = build_definitions(
+        DuckDBWarehouse(path=str(root / "w.duckdb")),
+        CsvPriceSource(price_dir=str(root / "prices")),
+    )
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_range(defs, *STORED, instance, "test")
+    assert result.success, step_failures(result)
+    return root
+
+
+@pytest.fixture
+def stored(stored_state: Path, tmp_path: Path) -> Path:
+    """A private copy of the stored state for one case."""
+    shutil.copytree(stored_state, tmp_path / "case")
+    clear_price_file_cache()
+    return tmp_path / "case"
+
+
+@pytest.fixture
+def instance():
+    with DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+def run_week(root: Path, instance, source=None, lock_wait_seconds: float = 60.0):
+    defs = build_definitions(
+        DuckDBWarehouse(path=str(root / "w.duckdb"), lock_wait_seconds=lock_wait_seconds),
+        source or CsvPriceSource(price_dir=str(root / "prices")),
+    )
+    return execute_range(defs, *WEEK, instance, "test")
+
+
+def only_failure(result) -> str:
+    assert not result.success
+    (message,) = step_failures(result)
+    print(f"\nobserved: {message}")  # `pytest -s` shows what an operator reads
+    return message
+
+
+def retries(result) -> int:
+    return sum(1 for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY")
+
+
+# --- malformed csv files -------------------------------------------------------------------
+
+
+def _drop_close_column(text: str) -> str:
+    lines = text.splitlines()
+    keep = [i for i, name in enumerate(lines[0].split(",")) if name != "close"]
+    return "\n".join(",".join(line.split(",")[i] for i in keep) for line in lines) + "\n"
+
+
+def _edit_line(text: str, line_no: int, field: int, value: str) -> str:
+    lines = text.splitlines()
+    cells = lines[line_no - 1].split(",")
+    cells[field] = value
+    lines[line_no - 1] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+def _duplicate_line(text: str, line_no: int) -> str:
+    lines = text.splitlines()
+    lines.insert(line_no, lines[line_no - 1])
+    return "\n".join(lines) + "\n"
+
+
+# IWM.csv holds 2026-01-26..02-06: line 1 is the header, line 8 is 2026-02-03.
+MALFORMED = {
+    "missing column": (_drop_close_column, ["IWM.csv", "line 1", "close"]),
+    "bad date": (lambda t: _edit_line(t, 8, 0, "2026-02-31"), ["IWM.csv", "line 8", "2026-02-31"]),
+    "bad number": (lambda t: _edit_line(t, 8, 4, "12,5x"), ["IWM.csv", "line 8"]),
+    "duplicate date": (lambda t: _duplicate_line(t, 8), ["IWM.csv", "2026-02-03", "line 8"]),
+    "negative price": (
+        lambda t: _edit_line(t, 8, 3, "-1.5"),
+        ["prices_positive", "IWM on 2026-02-03", "low=-1.5"],
+    ),
+    "zero price": (
+        lambda t: _edit_line(t, 8, 1, "0"),
+        ["prices_positive", "IWM on 2026-02-03", "open=0"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_csv_fails_naming_the_place_and_changes_nothing(stored, instance, case):
+    corrupt, expected = MALFORMED[case]
+    before = warehouse_dump(stored / "w.duckdb")
+    path = stored / "prices" / "IWM.csv"
+    assert path.read_text().splitlines()[7].startswith("2026-02-03,")
+    path.write_text(corrupt(path.read_text()))
+
+    message = only_failure(run_week(stored, instance))
+
+    for fragment in expected:
+        assert fragment in message, message
+    assert warehouse_dump(stored / "w.duckdb") == before
+
+
+# --- yfinance -------------------------------------------------------------------------------
+
+
+def good_bars(tickers: list[str]) -> dict[str, pd.DataFrame]:
+    """Real-shape yfinance history frames for WEEK, distinct from the stored csv values."""
+    sessions = sessions_between(*WEEK)
+    rows = {
+        day.isoformat(): (100.0 + i, 102.0 + i, 99.0 + i, 101.0 + i, 101.0 + i, 1000.0)
+        for i, day in enumerate(sessions)
+    }
+    return {t: history_frame(rows) for t in tickers}
+
+
+class ScriptedDownload:
+    """``yfinance.download`` playing one scripted response per call (the last one repeats).
+
+    A response is (frames by ticker, error lines yfinance logs, failures for its summary).
+    """
+
+    def __init__(self, *responses):
+        self.responses = responses
+        self.calls = 0
+
+    def __call__(self, tickers, **kwargs):
+        self.calls += 1
+        frames, lines, failures = self.responses[min(self.calls, len(self.responses)) - 1]
+        for line in lines:
+            logging.getLogger("yfinance").error(line)
+        log_failures(failures)
+        return assemble({t: frames.get(t) for t in tickers})
+
+
+@pytest.fixture
+def yf_download(monkeypatch):
+    monkeypatch.setattr(logging.getLogger("yfinance"), "propagate", False)
+
+    def install(*responses) -> ScriptedDownload:
+        download = ScriptedDownload(*responses)
+        monkeypatch.setattr(yfinance, "download", download)
+        return download
+
+    return install
+
+
+TICKERS = list(load_universe()["ticker"])
+CURL_DNS = "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com."
+DELISTED = "possibly delisted; no price data found  (1d 2026-02-02 -> 2026-02-07)"
+RATE_LIMITED = "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')"
+
+
+def test_yfinance_empty_frame_is_retried_then_fails_naming_the_outage(
+    stored, instance, yf_download
+):
+    before = warehouse_dump(stored / "w.duckdb")
+    download = yf_download(
+        (
+            {},
+            [f"Failed to get ticker '{t}' reason: {CURL_DNS}" for t in TICKERS],
+            {t: "possibly delisted; no timezone found" for t in TICKERS},
+        )
+    )
+
+    message = only_failure(run_week(stored, instance, YFinancePriceSource()))
+
+    assert "Could not resolve host" in message, message
+    assert "between 2026-02-02 and 2026-02-06" in message and "'IWM'" in message
+    assert download.calls == 4  # the RetryPolicy's 3 retries, then the run fails
+    assert warehouse_dump(stored / "w.duckdb") == before
+
+
+def test_yfinance_missing_ticker_fails_naming_it_without_retry(stored, instance, yf_download):
+    before = warehouse_dump(stored / "w.duckdb")
+    frames = good_bars([t for t in TICKERS if t != "UNH"])
+    download = yf_download((frames, [], {"UNH": DELISTED}))
+
+    message = only_failure(run_week(stored, instance, YFinancePriceSource()))
+
+    assert "['UNH']" in message and "possibly delisted" in message, message
+    assert "IWM" not in message
+    assert download.calls == 1  # an unknown ticker is not retried
+    assert warehouse_dump(stored / "w.duckdb") == before
+
+
+def test_yfinance_nan_row_fails_the_audit_naming_ticker_and_date(stored, instance, yf_download):
+    before = warehouse_dump(stored / "w.duckdb")
+    frames = good_bars(TICKERS)
+    frames["IWM"].loc["2026-02-04", "Close"] = float("nan")
+    yf_download((frames, [], {}))
+
+    message = only_failure(run_week(stored, instance, YFinancePriceSource()))
+
+    assert "no_null_prices" in message and "IWM on 2026-02-04" in message, message
+    assert warehouse_dump(stored / "w.duckdb") == before
+
+
+def earlier_week_prices(path: Path) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT * FROM raw.prices WHERE trade_date <= ? ORDER BY ALL", [EARLIER_WEEK[1]]
+        ).df()
+
+
+def test_yfinance_rate_limit_clears_after_two_retries_and_only_the_week_changes(
+    stored_state, stored, instance, yf_download
+):
+    limited = ({}, [], {t: RATE_LIMITED for t in TICKERS})
+    download = yf_download(limited, limited, (good_bars(TICKERS), [], {}))
+
+    result = run_week(stored, instance, YFinancePriceSource())
+
+    assert result.success, step_failures(result)
+    assert download.calls == 3
+    with duckdb.connect(str(stored / "w.duckdb"), read_only=True) as con:
+        by_source = dict(
+            con.execute("SELECT source, count(*) FROM raw.prices GROUP BY source").fetchall()
+        )
+    assert by_source == {"csv": 5 * 14, "yfinance": 5 * 14}
+    pd.testing.assert_frame_equal(
+        earlier_week_prices(stored / "w.duckdb"), earlier_week_prices(stored_state / "w.duckdb")
+    )
+
+
+# --- the warehouse file and concurrent runs -------------------------------------------------
+
+
+def test_analyst_holding_the_live_file_for_5_s_delays_the_run_which_then_succeeds(
+    stored, instance, caplog
+):
+    before = warehouse_dump(stored / "w.duckdb")
+    holder = _hold_open(str(stored / "w.duckdb"), 5.0)
+    try:
+        with caplog.at_level(logging.WARNING, logger="rotation_assets.warehouse"):
+            result = run_week(stored, instance)
+    finally:
+        holder.wait()
+    assert result.success, step_failures(result)
+    assert any(f"locked by PID {holder.pid}" in r.getMessage() for r in caplog.records)
+    assert warehouse_dump(stored / "w.duckdb") == before  # same files: nothing changes
+
+
+def cli(root: Path, start: dt.date, end: dt.date, home: Path) -> subprocess.Popen:
+    """``rotation backfill`` over [start, end] on ``root``'s warehouse and csv folder."""
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PYTHONUNBUFFERED": "1",
+        "ROTATION_FETCH_RETRY_DELAY_SECONDS": "0.2",
+    }
+    for name in ("ROTATION_PRICE_SOURCE", "ROTATION_PRICE_DIR", "ROTATION_DUCKDB_PATH"):
+        env.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rotation_assets.cli", "backfill", "--source", "csv"]
+        + ["--price-dir", str(root / "prices"), "--warehouse", str(root / "w.duckdb")]
+        + ["--start", start.isoformat(), "--end", end.isoformat()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
+
+
+def prices_of(path: Path, start: dt.date, end: dt.date) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT * FROM raw.prices WHERE trade_date BETWEEN ? AND ? ORDER BY ALL", [start, end]
+        ).df()
+
+
+def file_prices(folder: Path, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The csv folder's rows in [start, end], as raw.prices stores them (no source/loaded_at)."""
+    frames = []
+    for path in sorted(folder.glob("*.csv")):
+        bars = pd.read_csv(path, parse_dates=["date"]).rename(columns={"date": "trade_date"})
+        frames.append(bars.assign(ticker=path.stem.replace("_", "^")))
+    bars = pd.concat(frames)
+    bars = bars[bars["trade_date"].between(pd.Timestamp(start), pd.Timestamp(end))]
+    return bars[["trade_date", "ticker", *PRICE_COLUMNS]].sort_values(["trade_date", "ticker"])
+
+
+EXTENDED = (dt.date(2025, 10, 1), dt.date(2026, 2, 6))
+
+
+@pytest.mark.parametrize("kill_after", ["raw/prices: fetching", "analytics.daily_returns: wrote"])
+def test_run_killed_mid_backfill_leaves_whole_windows_and_a_rerun_completes(
+    stored_state, stored, tmp_path, kill_after
+):
+    write_demo_csvs(stored / "prices", *EXTENDED)  # same generator: the stored weeks agree
+    kept = prices_of(stored_state / "w.duckdb", *STORED)
+    home = tmp_path / "home"
+
+    run = cli(stored, *EXTENDED, home)
+    seen = []
+    for line in run.stdout:
+        seen.append(line)
+        if kill_after in line:
+            run.send_signal(signal.SIGKILL)
+            break
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, "".join(seen)
+
+    # The raw window is one transaction: all of it or none of it, never part of it.
+    stored_rows = prices_of(stored / "w.duckdb", *EXTENDED)
+    assert len(stored_rows) in (len(kept), len(file_prices(stored / "prices", *EXTENDED)))
+    pd.testing.assert_frame_equal(prices_of(stored / "w.duckdb", *STORED), kept)
+
+    resumed = cli(stored, *EXTENDED, home)
+    out, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out
+    stored_rows = prices_of(stored / "w.duckdb", *EXTENDED)
+    pd.testing.assert_frame_equal(
+        stored_rows[["trade_date", "ticker", *PRICE_COLUMNS]].reset_index(drop=True),
+        file_prices(stored / "prices", *EXTENDED).reset_index(drop=True),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(prices_of(stored / "w.duckdb", *STORED), kept)  # loaded_at too
+    with duckdb.connect(str(stored / "w.duckdb"), read_only=True) as con:
+        newest = con.execute("SELECT max(trade_date) FROM analytics.pair_spreads").fetchone()[0]
+    assert newest == EXTENDED[1]
+
+
+def test_two_runs_launched_together_both_succeed_one_writer_at_a_time(stored, tmp_path):
+    before = warehouse_dump(stored / "w.duckdb")
+    home = tmp_path / "home"
+    first, second = cli(stored, *WEEK, home), cli(stored, *WEEK, home)
+    outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    assert warehouse_dump(stored / "w.duckdb") == before  # same files, so nothing changed
+
+
+# --- bad requests and bad seeds ------------------------------------------------------------
+
+
+def test_partition_key_that_is_not_a_session_is_refused_before_anything_runs(stored, instance):
+    before = warehouse_dump(stored / "w.duckdb")
+    defs = build_definitions(
+        DuckDBWarehouse(path=str(stored / "w.duckdb")),
+        CsvPriceSource(price_dir=str(stored / "prices")),
+    )
+    job = defs.resolve_job_def("rotation_job")
+    for day in ("2026-02-07", "2025-12-25"):  # a Saturday, Christmas
+        with pytest.raises(Exception, match=f"{day}"):
+            job.execute_in_process(instance=instance, partition_key=day)
+    assert instance.get_runs() == [] or all(
+        r.status.value != "SUCCESS" for r in instance.get_runs()
+    )
+    assert warehouse_dump(stored / "w.duckdb") == before
+
+
+def test_unknown_ticker_in_the_universe_seed_fails_naming_it(
+    stored, instance, yf_download, monkeypatch, tmp_path
+):
+    before = warehouse_dump(stored / "w.duckdb")
+    seed = tmp_path / "universe.csv"
+    universe = (reference_assets.SEEDS_DIR / "universe.csv").read_text()
+    seed.write_text(universe.rstrip("\n") + "\nZZZQX,Not a listed fund,small_cap,etf,2000-01-03\n")
+    monkeypatch.setattr(reference_assets, "load_universe", lambda: load_universe(seed))
+    download = yf_download((good_bars(TICKERS), [], {"ZZZQX": DELISTED}))
+
+    message = only_failure(run_week(stored, instance, YFinancePriceSource()))
+
+    assert "['ZZZQX']" in message and "possibly delisted" in message, message
+    assert download.calls == 1
+    # The seed itself is published as edited; nothing priced or derived changed.
+    after = warehouse_dump(stored / "w.duckdb")
+    assert "ZZZQX" in after["reference.universe"]
+    assert without(after, "reference.universe") == without(before, "reference.universe")
+
+
+def test_rematerializing_a_week_three_times_gives_byte_identical_results(stored, instance):
+    dumps = []
+    for _ in range(3):
+        result = run_week(stored, instance)
+        assert result.success, step_failures(result)
+        dumps.append(warehouse_dump(stored / "w.duckdb"))
+    assert dumps[0] == dumps[1] == dumps[2]
+    assert len(dumps[0]) >= 15 and all(text.count("\n") > 1 for text in dumps[0].values())
