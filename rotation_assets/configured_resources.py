@@ -3,6 +3,7 @@
 | variable | meaning | default |
 |---|---|---|
 | ROTATION_DUCKDB_PATH | the warehouse file | data/rotation.duckdb under the project root |
+| ROTATION_SNAPSHOT_PATH | the read-only copy for analysts | <warehouse>_snapshot.duckdb beside it |
 | ROTATION_PRICE_SOURCE | yfinance, csv or demo | yfinance |
 | ROTATION_PRICE_DIR | folder of per-ticker CSVs for the csv source | none (required for csv) |
 
@@ -30,9 +31,15 @@ class ConfigurationError(ValueError):
 
 
 def configured_warehouse() -> DuckDBWarehouse:
-    if os.environ.get("ROTATION_DUCKDB_PATH"):
-        return DuckDBWarehouse(path=EnvVar("ROTATION_DUCKDB_PATH"))
-    return DuckDBWarehouse()
+    settings = {
+        field: EnvVar(variable)
+        for field, variable in (
+            ("path", "ROTATION_DUCKDB_PATH"),
+            ("snapshot_path", "ROTATION_SNAPSHOT_PATH"),
+        )
+        if os.environ.get(variable)
+    }
+    return DuckDBWarehouse(**settings)
 
 
 def configured_price_source() -> PriceSource:

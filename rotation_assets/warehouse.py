@@ -25,6 +25,7 @@ from pydantic import Field
 
 from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
 from rotation_assets.table_spec import TableSpec
+from rotation_assets.warehouse_snapshot import default_snapshot_path
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,15 @@ class DuckDBWarehouse(ConfigurableResource):
         default=60.0,
         description="How long to wait for another process to release the file before failing.",
     )
+    snapshot_path: str = Field(
+        default="",
+        description="Read-only copy published for analysts after every successful run "
+        "(ROTATION_SNAPSHOT_PATH); empty: <warehouse>_snapshot.duckdb beside the warehouse.",
+    )
+
+    def published_snapshot_path(self) -> Path:
+        """Where analysts find the published copy (never the live file)."""
+        return Path(self.snapshot_path) if self.snapshot_path else default_snapshot_path(self.path)
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -53,8 +53,10 @@ def test_demo_backfill_is_labelled_synthetic_everywhere_and_recorded_in_the_inst
     assert re.search(r"raw/prices\s+70 rows", out)
     from rotation_assets.definitions import defs
 
-    n_checks = len(defs.resolve_asset_graph().asset_check_keys)
+    job_graph = defs.resolve_job_def("rotation_job").asset_layer.asset_graph
+    n_checks = len(job_graph.asset_check_keys)
     assert f"checks        {n_checks} passed\n" in out  # every check ran, none warned or failed
+    assert f"snapshot      {tmp_path / 'w_snapshot.duckdb'}  (for analysts" in out
     with duckdb.connect(str(db), read_only=True) as con:
         sources = con.execute("SELECT DISTINCT source FROM raw.prices").fetchall()
     assert sources == [("synthetic",)]

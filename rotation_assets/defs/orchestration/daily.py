@@ -18,11 +18,13 @@ from dagster import (
     schedule,
 )
 
+from rotation_assets.defs.prices.freshness import FRESHNESS_SELECTION
 from rotation_assets.trading_day import NEW_YORK, is_session, session_close
 
 rotation_job = define_asset_job(
     "rotation_job",
-    selection=AssetSelection.all(),
+    # Freshness is about today, not the range a run loads: it has its own job and schedule.
+    selection=AssetSelection.all() - FRESHNESS_SELECTION,
     description="Load NYSE sessions into raw.prices and refresh every table downstream.",
 )
 

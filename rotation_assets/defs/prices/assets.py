@@ -163,7 +163,8 @@ def raw_prices(
             "source": price_source.label,
             "first_session": str(sessions[0]),
             "last_session": str(sessions[-1]),
-            "newest_rows": MetadataValue.md(
+            # The newest session's bars: what operators look at first.
+            "preview": MetadataValue.md(
                 newest.drop(columns=["loaded_at"]).to_markdown(index=False, floatfmt=".4f")
             ),
         },
@@ -176,5 +177,11 @@ def raw_prices(
     else:
         yield MaterializeResult(
             asset_key=CORPORATE_ACTIONS_KEY,
-            metadata={"dagster/row_count": summaries[1].rows_written, "source": price_source.label},
+            metadata={
+                "dagster/row_count": summaries[1].rows_written,
+                "source": price_source.label,
+                "preview": MetadataValue.md(
+                    fetched.actions.tail(20).drop(columns=["loaded_at"]).to_markdown(index=False)
+                ),
+            },
         )
