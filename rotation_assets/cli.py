@@ -21,6 +21,7 @@ from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResu
 
 from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
+from rotation_assets.orphaned_runs import process_tags, reap_orphaned_runs
 from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
 
 
@@ -70,12 +71,15 @@ def _apply_options(args: argparse.Namespace) -> None:
 
 def failure_reason(error) -> str:
     """The user-facing cause of a step failure, without Dagster's wrapper line."""
-    parts = []
+    chain = []
     while error is not None:
         message = error.message.strip()
         if not message.startswith("dagster._core.errors.DagsterExecutionStepExecutionError"):
-            parts.append(message)
+            chain.append(message)
         error = error.cause
+    # A Failure raised from a typed error repeats its text: keep the typed one (the cause).
+    texts = [m.split(": ", 1)[-1] for m in chain]
+    parts = [m for i, m in enumerate(chain) if texts[i] not in texts[i + 1 :]]
     return " <- ".join(parts) or "unknown failure"
 
 
@@ -114,6 +118,7 @@ def execute_range(
             RANGE_START_TAG: start.isoformat(),
             RANGE_END_TAG: end.isoformat(),
             "rotation/trigger": trigger,
+            **process_tags(),
         },
         raise_on_error=False,
         run_config={"loggers": {"progress": {"config": {"log_level": log_level}}}},
@@ -141,6 +146,8 @@ def run_job(sessions: list[dt.date], command: str) -> int:
 
     began = time.monotonic()
     with DagsterInstance.get() as instance:
+        for line in reap_orphaned_runs(instance):
+            print(f"  {line}")
         result = execute_range(defs, sessions[0], sessions[-1], instance, f"cli:{command}")
     elapsed = time.monotonic() - began
 

@@ -18,13 +18,22 @@ _SHOWN_EVENTS = {"STEP_FAILURE", "STEP_UP_FOR_RETRY", "RUN_FAILURE", "ASSET_CHEC
 
 
 class _ProgressFilter(logging.Filter):
+    skips_reported = False
+
     def filter(self, record: logging.LogRecord) -> bool:
         meta = getattr(record, LOG_RECORD_METADATA_ATTR, None)
         if not meta:
             return True
         event = meta.get("dagster_event")
         if event is None:
-            record.msg, record.args = meta.get("orig_message", record.msg), ()
+            message = meta.get("orig_message", record.msg)
+            if isinstance(message, str) and message.startswith("Dependencies for step "):
+                # The engine logs one long line per skipped step; one short line says it all.
+                if self.skips_reported:
+                    return False
+                self.skips_reported = True
+                message = "steps downstream of the failure are skipped; stored rows are unchanged"
+            record.msg, record.args = message, ()
             return True
         if event.event_type_value not in _SHOWN_EVENTS:
             return False

@@ -133,7 +133,7 @@ def _duplicate_line(text: str, line_no: int) -> str:
 MALFORMED = {
     "missing column": (_drop_close_column, ["IWM.csv", "line 1", "close"]),
     "bad date": (lambda t: _edit_line(t, 8, 0, "2026-02-31"), ["IWM.csv", "line 8", "2026-02-31"]),
-    "bad number": (lambda t: _edit_line(t, 8, 4, "12,5x"), ["IWM.csv", "line 8"]),
+    "bad number": (lambda t: _edit_line(t, 8, 4, "12.5x"), ["IWM.csv", "line 8", "12.5x"]),
     "duplicate date": (lambda t: _duplicate_line(t, 8), ["IWM.csv", "2026-02-03", "line 8"]),
     "negative price": (
         lambda t: _edit_line(t, 8, 3, "-1.5"),
@@ -341,7 +341,7 @@ def file_prices(folder: Path, start: dt.date, end: dt.date) -> pd.DataFrame:
     return bars[["trade_date", "ticker", *PRICE_COLUMNS]].sort_values(["trade_date", "ticker"])
 
 
-EXTENDED = (dt.date(2025, 10, 1), dt.date(2026, 2, 6))
+EXTENDED = (dt.date(2025, 12, 1), dt.date(2026, 2, 6))
 
 
 @pytest.mark.parametrize("kill_after", ["raw/prices: fetching", "analytics.daily_returns: wrote"])
