@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from rotation_assets.charts import SYNTHETIC_LABEL
 from rotation_assets.report_inputs import CHARTS, ReportInputs, read_report_inputs, render_chart
 from rotation_assets.warehouse import DuckDBWarehouse
+
+SYNTHETIC_LABEL = "SYNTHETIC DATA - not market data"  # as on the charts (charts.SYNTHETIC_LABEL)
 
 STYLE = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 24px auto;
@@ -155,13 +156,37 @@ SIMILARITY_COLUMNS = [
 CLAIM_COLUMNS = [
     ("claim_id", "claim", "text"),
     ("text", "what was claimed", "text"),
-    ("unit", "unit", "text"),
-    ("claimed_value", "claimed", "float"),
-    ("computed_value", "computed", "float"),
-    ("difference", "difference", "float"),
+    ("claimed", "claimed", "text"),
+    ("computed", "computed", "text"),
+    ("off_by", "difference", "text"),
     ("verdict", "verdict", "text"),
     ("reason", "how it was checked", "text"),
 ]
+
+
+def _in_unit(value, unit: str, signed: bool = False) -> str | None:
+    """A claim value as its unit reads: returns in %, sessions and years as integers."""
+    if value is None or pd.isna(value):
+        return None
+    if unit == "return":
+        return f"{value:+.1%}" if signed else f"{value:.1%}"
+    return f"{value:+.0f}" if signed else f"{value:.0f}"
+
+
+def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
+    """claims_check rows with claimed, computed and difference written in each claim's unit."""
+    if claims.empty:
+        return claims
+    frame = claims.sort_values("claim_id").copy()
+    for column, shown, signed in (
+        ("claimed_value", "claimed", False),
+        ("computed_value", "computed", False),
+        ("difference", "off_by", True),
+    ):
+        frame[shown] = [
+            _in_unit(v, u, signed) for v, u in zip(frame[column], frame["unit"], strict=True)
+        ]
+    return frame
 
 
 def _figure(name: str, caption: str, png: bytes) -> str:
@@ -230,7 +255,7 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
         "(<code>analytics.claims_check</code>): confirmed within tolerance, close within twice "
         "it, contradicted, or not computable.</p>",
         html_table(
-            inputs.claims.sort_values("claim_id") if not inputs.claims.empty else inputs.claims,
+            claims_display(inputs.claims),
             CLAIM_COLUMNS,
             row_class=lambda row: f"verdict-{row['verdict']}",
         ),

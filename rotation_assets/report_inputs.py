@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from rotation_assets import charts
 from rotation_assets.data_source import combined_source
 from rotation_assets.rotation_dashboard import read_dashboard
 from rotation_assets.table_spec import TableSpec
@@ -36,7 +35,7 @@ class ReportInputs:
 
     @property
     def synthetic(self) -> bool:
-        return charts.is_synthetic([self.source])
+        return "synthetic" in self.source.split("+")
 
     @property
     def latest_session(self) -> pd.Timestamp | None:
@@ -97,6 +96,9 @@ CHARTS = {
 
 def render_chart(name: str, inputs: ReportInputs) -> bytes:
     """PNG bytes of the chart ``name`` (a key of CHARTS)."""
+    # matplotlib is imported when a chart is drawn, not when the code location loads.
+    from rotation_assets import charts
+
     pair_ids = list(inputs.pairs["pair_id"])
     if name == "iwm_qqq_rebased":
         return charts.rebased_pair_chart(inputs.relative, "IWM_QQQ", "IWM", "QQQ", 90)

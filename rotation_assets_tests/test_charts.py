@@ -154,3 +154,9 @@ def test_episode_overlay_draws_the_top_ranked_past_episodes():
 @pytest.mark.parametrize("sources, expected", [(["csv"], False), (["csv+synthetic"], True)])
 def test_is_synthetic(sources, expected):
     assert charts.is_synthetic(sources) is expected
+
+
+def test_report_and_charts_use_the_same_synthetic_label():
+    from rotation_assets import report
+
+    assert report.SYNTHETIC_LABEL == SYNTHETIC_LABEL

@@ -134,6 +134,10 @@ def test_report_has_every_section_labelled_synthetic(demo):
     # The claims table: every claim once, coloured by its verdict.
     claim_rows = {cells[0]: css for css, cells in page.rows if css and css.startswith("verdict-")}
     assert claim_rows == {claim: f"verdict-{v}" for claim, v in verdicts.items()}
+    # Claimed values read in their unit: returns in %, sessions as a count.
+    cells = {row[0]: row for css, row in page.rows if css and css.startswith("verdict-")}
+    assert cells["iwm_90d_2026_02_11"][2] == "8.0%"
+    assert cells["rut_gspc_streak_15"][2] == "15"
 
 
 def test_rotation_report_reads_the_warehouse_while_an_analyst_holds_it_read_only(
