@@ -23,7 +23,7 @@ from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResu
 
 from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
-from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
+from rotation_assets.project_paths import DEFAULT_REPORTS_DIR, DEFAULT_WAREHOUSE_PATH
 
 
 class UsageError(ValueError):
@@ -180,7 +180,6 @@ def run_job(sessions: list[dt.date], command: str) -> int:
 
 def write_report(warehouse: str | None, output: str | None) -> int:
     """``rotation report``: write the HTML report (read-only on the warehouse); print its path."""
-    from rotation_assets.configured_resources import configured_reports_folder
     from rotation_assets.report import build_report
 
     path = warehouse or os.environ.get("ROTATION_DUCKDB_PATH") or str(DEFAULT_WAREHOUSE_PATH)
@@ -189,7 +188,8 @@ def write_report(warehouse: str | None, output: str | None) -> int:
     except FileNotFoundError as exc:
         print(f"rotation: {exc}", file=sys.stderr)
         return 2
-    target = Path(output) if output else Path(configured_reports_folder().path) / report.filename
+    folder = os.environ.get("ROTATION_REPORTS_DIR") or str(DEFAULT_REPORTS_DIR)
+    target = Path(output) if output else Path(folder) / report.filename
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(report.html, encoding="utf-8")
     print(target.resolve())

@@ -141,7 +141,7 @@ def test_report_has_every_section_labelled_synthetic(demo):
 
 
 def test_rotation_report_reads_the_warehouse_while_an_analyst_holds_it_read_only(
-    demo, tmp_path, capsys
+    demo, tmp_path, capsys, monkeypatch
 ):
     db, _, _ = demo
     # A reader holding the file blocks any writer, not other readers.
@@ -168,7 +168,29 @@ def test_rotation_report_reads_the_warehouse_while_an_analyst_holds_it_read_only
     assert html.startswith("<!DOCTYPE html>") and SYNTHETIC_LABEL in html
     assert html.count('src="data:image/png;base64,') == len(CHARTS)
 
+    # Without --output: rotation_report_<session>.html in ROTATION_REPORTS_DIR.
+    monkeypatch.setenv("ROTATION_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["report", "--warehouse", db]) == 0
+    default = tmp_path / "reports" / "rotation_report_2026-02-13.html"
+    assert capsys.readouterr().out.strip() == str(default.resolve())
+    assert default.read_text().count('src="data:image/png;base64,') == len(CHARTS)
+
 
 def test_rotation_report_without_a_warehouse_is_a_usage_error(tmp_path, capsys):
     assert main(["report", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     assert "run `rotation backfill` first" in capsys.readouterr().err
+
+
+def test_reports_folder_comes_from_the_environment_and_writes_whole_files(tmp_path, monkeypatch):
+    from rotation_assets.configured_resources import configured_reports_folder
+    from rotation_assets.project_paths import DEFAULT_REPORTS_DIR
+
+    monkeypatch.delenv("ROTATION_REPORTS_DIR")
+    assert configured_reports_folder().path == str(DEFAULT_REPORTS_DIR)
+    monkeypatch.setenv("ROTATION_REPORTS_DIR", str(tmp_path / "r"))
+    folder = configured_reports_folder().process_config_and_initialize()  # resolves the EnvVar
+    written = folder.write("chart.png", PNG)
+    assert written == (tmp_path / "r" / "chart.png").resolve()
+    assert written.read_bytes() == PNG and sorted(p.name for p in written.parent.iterdir()) == [
+        "chart.png"
+    ]
