@@ -20,7 +20,10 @@ import duckdb
 
 from rotation_assets.table_spec import Column, TableSpec
 
-_VALUATION = "Latest analytics.valuation_gap row of the pair (newest as_of); null when none"
+_VALUATION = (
+    "of the pair's latest analytics.valuation_gap row (newest as_of; on one date forward before "
+    "trailing P/E, then the higher confidence); null when the pair has none"
+)
 
 ROTATION_DASHBOARD = TableSpec(
     schema="analytics",
@@ -87,18 +90,14 @@ ROTATION_DASHBOARD = TableSpec(
             "End of the most recent earlier streak of the same leader at least as long; null "
             "when the current streak is the longest on record.",
         ),
-        Column("valuation_as_of", "DATE", f"{_VALUATION}: its as_of date."),
-        Column(
-            "valuation_metric",
-            "VARCHAR",
-            f"{_VALUATION}: forward_pe or trailing_pe (forward preferred on one date).",
-        ),
+        Column("valuation_as_of", "DATE", f"as_of {_VALUATION}."),
+        Column("valuation_metric", "VARCHAR", f"metric (forward_pe or trailing_pe) {_VALUATION}."),
         Column(
             "valuation_discount",
             "DOUBLE",
-            f"{_VALUATION}: 1 - small P/E / large P/E (0.25 = small caps 25% cheaper).",
+            f"discount = 1 - small P/E / large P/E (0.25 = small caps 25% cheaper) {_VALUATION}.",
         ),
-        Column("valuation_source", "VARCHAR", f"{_VALUATION}: its citation."),
+        Column("valuation_source", "VARCHAR", f"Citation (source) {_VALUATION}."),
     ),
     key=("pair_id",),
 )
