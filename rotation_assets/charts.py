@@ -27,6 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 
 SYNTHETIC_LABEL = "SYNTHETIC DATA - not market data"
 NO_VALUATION_DATA = "no valuation data"
@@ -284,23 +285,32 @@ def episode_overlay_chart(
     pair_ids: list[str],
     top: int = 3,
 ) -> bytes:
-    """One panel per pair: the current episode's ratio path, rebased to 100 the session before
-    it began, over its ``top`` most similar past episodes (analytics.episode_similarity rank),
-    each drawn on for as many sessions again to show what the ratio did next."""
-    n_panels = max(len(pair_ids), 1)
-    columns = 2 if n_panels > 1 else 1
-    rows_n = (n_panels + columns - 1) // columns
-    fig = Figure(figsize=(13, 4.6 * rows_n + 0.6), layout="constrained")
-    axes = fig.subplots(rows_n, columns, squeeze=False).ravel()
+    """One panel per pair in a current episode: its ratio path, rebased to 100 the session
+    before it began, over its ``top`` most similar past episodes (analytics.episode_similarity
+    rank), each drawn on for as many sessions again to show what the ratio did next. Pairs not
+    in an episode are named below the panels."""
     synthetic = is_synthetic(relative["source"]) if "source" in relative else False
     current_episodes = episodes[episodes["is_current"].astype(bool)]
-    for ax, pair_id in zip(axes, pair_ids, strict=False):
-        current = current_episodes[current_episodes["pair_id"] == pair_id]
+    in_episode = [
+        p
+        for p in pair_ids
+        if (current_episodes["pair_id"] == p).any() and (relative["pair_id"] == p).any()
+    ]
+    n_panels = max(len(in_episode), 1)
+    columns = 2 if n_panels > 1 else 1
+    rows_n = (n_panels + columns - 1) // columns
+    fig = Figure(figsize=(13 if columns == 2 else 11, 4.6 * rows_n + 1), layout="constrained")
+    axes = fig.subplots(rows_n, columns, squeeze=False).ravel()
+    outside = [p for p in pair_ids if p not in in_episode]
+    if not in_episode:
+        _empty_axes(axes[0], "no pair is in a rotation episode now")
+    elif outside:
+        fig.supxlabel(
+            f"No current rotation episode: {', '.join(outside)}", fontsize=10, color="dimgrey"
+        )
+    for ax, pair_id in zip(axes, in_episode, strict=False):
+        current = current_episodes[current_episodes["pair_id"] == pair_id].iloc[0]
         rows = _pair_rows(relative, pair_id)
-        if current.empty or rows.empty:
-            _empty_axes(ax, f"{pair_id}: no current rotation episode")
-            continue
-        current = current.iloc[0]
         dates = rows["trade_date"].to_numpy()
         ratio = rows["ratio"].to_numpy("float64")
         first = int(np.searchsorted(dates, np.datetime64(pd.Timestamp(current["start_date"]))))
@@ -336,7 +346,8 @@ def episode_overlay_chart(
         ax.set_ylabel("ratio, rebased to 100")
         ax.legend(loc="best", fontsize=8)
         ax.grid(alpha=0.3)
-    for ax in axes[len(pair_ids) :]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[n_panels:]:
         ax.set_visible(False)
     title = (
         f"Current rotation episode vs the {top} most similar past episodes (lowest RMSE); "

@@ -42,7 +42,7 @@ figcaption { color: #555; font-size: 13px; }
 
 def _cell(value, kind: str) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return '<td class="num">-</td>' if kind != "text" else "<td>-</td>"
+        return "<td>-</td>" if kind == "text" else '<td class="num">-</td>'
     if kind == "pct":
         return f'<td class="num">{value:+.1%}</td>'
     if kind == "share":
@@ -53,12 +53,15 @@ def _cell(value, kind: str) -> str:
         return f'<td class="num">{int(value):,}</td>'
     if kind == "date":
         return f'<td class="num">{pd.Timestamp(value).date()}</td>'
+    if kind == "num_text":  # a number already written out (claims in their units)
+        return f'<td class="num">{html.escape(str(value))}</td>'
     return f"<td>{html.escape(str(value))}</td>"
 
 
 def html_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None) -> str:
-    """A table of ``frame``: columns as (column, heading, kind); kind = text, pct, share,
-    float, int or date. ``row_class(row)`` may name a CSS class per row."""
+    """A table of ``frame``: columns as (column, heading, kind); kind = text, pct, share, float,
+    int, date or num_text (a number already written out). ``row_class(row)`` may name a CSS
+    class per row."""
     if frame.empty:
         return "<p><em>No rows yet.</em></p>"
     head = "".join(f"<th>{html.escape(heading)}</th>" for _, heading, _ in columns)
@@ -156,9 +159,9 @@ SIMILARITY_COLUMNS = [
 CLAIM_COLUMNS = [
     ("claim_id", "claim", "text"),
     ("text", "what was claimed", "text"),
-    ("claimed", "claimed", "text"),
-    ("computed", "computed", "text"),
-    ("off_by", "difference", "text"),
+    ("claimed", "claimed", "num_text"),
+    ("computed", "computed", "num_text"),
+    ("off_by", "difference", "num_text"),
     ("verdict", "verdict", "text"),
     ("reason", "how it was checked", "text"),
 ]

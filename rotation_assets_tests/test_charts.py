@@ -148,7 +148,10 @@ def test_episode_overlay_draws_the_top_ranked_past_episodes():
     for rank, start in ((1, dates[14]), (2, dates[8]), (3, dates[20])):
         assert f"#{rank} from {start.date()}" in description
     assert "#4 " not in description
-    assert "C_D: no current rotation episode" in description
+    assert "No current rotation episode: C_D" in description
+
+    none = png_text(charts.episode_overlay_chart(rows, episodes.head(4), similarity, ["A_B"]))
+    assert "no pair is in a rotation episode now" in none["Description"]
 
 
 @pytest.mark.parametrize("sources, expected", [(["csv"], False), (["csv+synthetic"], True)])
