@@ -2,6 +2,7 @@
 
     rotation backfill --start 2000-01-03 --end 2026-02-13   # one run for the whole range
     rotation update                                          # the latest completed session
+    rotation report [--output FILE]                          # HTML report of the latest session
 
 Runs are recorded in DAGSTER_HOME (default ``.dagster_home`` in the project), so they show in
 ``dagster dev`` afterwards.
@@ -16,13 +17,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
 from rotation_assets.orphaned_runs import process_tags, reap_orphaned_runs
-from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH
+from rotation_assets.project_paths import DEFAULT_REPORTS_DIR, DEFAULT_WAREHOUSE_PATH
 
 
 class UsageError(ValueError):
@@ -193,6 +195,24 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     return 0 if result.success else 1
 
 
+def write_report(warehouse: str | None, output: str | None) -> int:
+    """``rotation report``: write the HTML report (read-only on the warehouse); print its path."""
+    from rotation_assets.report import build_report
+
+    path = warehouse or os.environ.get("ROTATION_DUCKDB_PATH") or str(DEFAULT_WAREHOUSE_PATH)
+    try:
+        report = build_report(path)
+    except FileNotFoundError as exc:
+        print(f"rotation: {exc}", file=sys.stderr)
+        return 2
+    folder = os.environ.get("ROTATION_REPORTS_DIR") or str(DEFAULT_REPORTS_DIR)
+    target = Path(output) if output else Path(folder) / report.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(report.html, encoding="utf-8")
+    print(target.resolve())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rotation", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,7 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     update = sub.add_parser("update", parents=[common], help="load the latest completed session")
     update.add_argument("--date", type=_date, help="a session to load instead of the latest")
 
+    report = sub.add_parser("report", help="write the HTML report of the latest session")
+    report.add_argument("--warehouse", help="DuckDB file (default data/rotation.duckdb)")
+    report.add_argument(
+        "--output", help="HTML file (default rotation_report_<session>.html in the reports folder)"
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return write_report(args.warehouse, args.output)
     _apply_options(args)
     try:
         if args.command == "backfill":

@@ -6,6 +6,7 @@
 | ROTATION_SNAPSHOT_PATH | the read-only copy for analysts | <warehouse>_snapshot.duckdb beside it |
 | ROTATION_PRICE_SOURCE | yfinance, csv or demo | yfinance |
 | ROTATION_PRICE_DIR | folder of per-ticker CSVs for the csv source | none (required for csv) |
+| ROTATION_REPORTS_DIR | folder for chart PNGs and HTML reports | reports/ under the project root |
 
 Values that come from the environment are bound as ``EnvVar`` so the UI shows where they come
 from, and every field can be overridden per run in the launchpad's resource config.
@@ -20,6 +21,7 @@ from dagster import EnvVar
 from rotation_assets.csv_prices import CsvPriceSource
 from rotation_assets.demo_prices import DemoPriceSource
 from rotation_assets.price_source import PriceSource
+from rotation_assets.reports_folder import ReportsFolder
 from rotation_assets.warehouse import DuckDBWarehouse
 from rotation_assets.yfinance_prices import YFinancePriceSource
 
@@ -40,6 +42,12 @@ def configured_warehouse() -> DuckDBWarehouse:
         if os.environ.get(variable)
     }
     return DuckDBWarehouse(**settings)
+
+
+def configured_reports_folder() -> ReportsFolder:
+    if os.environ.get("ROTATION_REPORTS_DIR"):
+        return ReportsFolder(path=EnvVar("ROTATION_REPORTS_DIR"))
+    return ReportsFolder()
 
 
 def configured_price_source() -> PriceSource:

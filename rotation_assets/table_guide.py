@@ -15,12 +15,13 @@ END = "<!-- table-guide:end -->"
 
 
 def all_tables() -> list[TableSpec]:
-    """Every warehouse table, in the order a reader meets them."""
+    """Every warehouse table (and view), in the order a reader meets them."""
     from rotation_assets.claims_check import CLAIMS
     from rotation_assets.defs.analytics import assets as analytics
     from rotation_assets.event_windows import MARKET_EVENTS
     from rotation_assets.historical_parallels import HISTORICAL_PERIODS
     from rotation_assets.raw_prices import CORPORATE_ACTIONS, RAW_PRICES
+    from rotation_assets.rotation_dashboard import ROTATION_DASHBOARD
     from rotation_assets.universe import ROTATION_PAIRS, UNIVERSE
     from rotation_assets.valuation_gap import VALUATION_POINTS
     from rotation_assets.valuation_snapshots import VALUATION_SNAPSHOTS
@@ -28,6 +29,7 @@ def all_tables() -> list[TableSpec]:
     tables = [UNIVERSE, ROTATION_PAIRS, MARKET_EVENTS, HISTORICAL_PERIODS, CLAIMS, VALUATION_POINTS]
     tables += [RAW_PRICES, CORPORATE_ACTIONS, VALUATION_SNAPSHOTS]
     tables += analytics.ANALYTICS_TABLES
+    tables.append(ROTATION_DASHBOARD)
     return tables
 
 

@@ -20,7 +20,14 @@ def run_cli(args: list[str], tmp_path: Path, **env: str) -> subprocess.Completed
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("ROTATION_", "DAGSTER_HOME"))
     }
-    environment.update({"DAGSTER_HOME": str(tmp_path / "home"), **env})
+    # The job renders charts: into the test's folder, not the project's reports/.
+    environment.update(
+        {
+            "DAGSTER_HOME": str(tmp_path / "home"),
+            "ROTATION_REPORTS_DIR": str(tmp_path / "reports"),
+            **env,
+        }
+    )
     return subprocess.run(
         [sys.executable, "-m", "rotation_assets.cli", *args],
         capture_output=True,

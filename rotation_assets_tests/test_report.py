@@ -1,0 +1,196 @@
+"""The reporting assets and `rotation report` on a demo warehouse built through Dagster."""
+
+import base64
+import datetime as dt
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import duckdb
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from rotation_assets.charts import SYNTHETIC_LABEL
+from rotation_assets.cli import execute_range, main, step_failures
+from rotation_assets.definitions import build_definitions
+from rotation_assets.demo_prices import DemoPriceSource
+from rotation_assets.report import build_report
+from rotation_assets.report_inputs import CHARTS
+from rotation_assets.reports_folder import ReportsFolder
+from rotation_assets.warehouse import DuckDBWarehouse
+
+PNG = b"\x89PNG\r\n\x1a\n"
+RANGE = (dt.date(2026, 1, 2), dt.date(2026, 2, 13))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """(warehouse path, reports folder, run result) of six weeks of demo data."""
+    root = tmp_path_factory.mktemp("demo")
+    db, reports = str(root / "w.duckdb"), root / "reports"
+    defs = build_definitions(
+        DuckDBWarehouse(path=db, lock_wait_seconds=2),
+        DemoPriceSource(),
+        ReportsFolder(path=str(reports)),
+    )
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_range(defs, *RANGE, instance, "test")
+    assert result.success, step_failures(result)
+    return db, reports, result
+
+
+class Page(HTMLParser):
+    """The report's headings, img sources, table rows and text."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.headings, self.rows, self.text = [], [], [], []
+        self._open = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("img", "meta"):
+            self._open.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        if tag == "tr":
+            self.rows.append((dict(attrs).get("class"), []))
+
+    def handle_endtag(self, tag):
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag) :]
+
+    def handle_data(self, data):
+        self.text.append(data)
+        inside = self._open[-1] if self._open else None
+        if inside == "h2":
+            self.headings.append(data)
+        if inside in ("td", "th") and self.rows:
+            self.rows[-1][1].append(data)
+
+
+def decoded_png(src: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    assert src.startswith(prefix)
+    png = base64.b64decode(src[len(prefix) :], validate=True)
+    assert png.startswith(PNG)
+    return png
+
+
+def test_chart_assets_write_pngs_and_show_them_in_their_metadata(demo):
+    _, reports, result = demo
+    for name in CHARTS:
+        (mat,) = [
+            e.materialization
+            for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key == AssetKey(["reporting", name])
+        ]
+        markdown = mat.metadata["chart"].value
+        src = re.fullmatch(rf"!\[{name}\]\((.+)\)", markdown).group(1)
+        path = mat.metadata["path"].value
+        assert path == str((reports / f"{name}.png").resolve())
+        with open(path, "rb") as file:
+            assert decoded_png(src) == file.read()
+        if name == "valuation_gap":  # published figures: the price source does not apply
+            assert mat.metadata["valuation_rows"].value == 5
+        else:
+            assert mat.metadata["source"].value == "synthetic"
+            assert mat.metadata["latest_session"].value == "2026-02-13"
+
+
+def test_report_has_every_section_labelled_synthetic(demo):
+    db, _, _ = demo
+    report = build_report(db)
+    assert report.latest_session == dt.date(2026, 2, 13) and report.synthetic
+    assert report.filename == "rotation_report_2026-02-13.html"
+    page = Page()
+    page.feed(report.html)
+    text = " ".join(page.text)
+
+    assert f"{SYNTHETIC_LABEL}: this report is built from generated demo prices" in text
+    assert "Small-cap vs large-cap rotation: 2026-02-13" in text
+    assert page.headings == [
+        "Dashboard",
+        "Charts",
+        "Streak records",
+        "Historical parallels",
+        "Claims",
+    ]
+    assert len(page.images) == len(CHARTS)
+    for src in page.images:
+        decoded_png(src)
+
+    with duckdb.connect(db, read_only=True) as con:
+        pairs = [
+            r[0] for r in con.execute("SELECT pair_id FROM reference.rotation_pairs").fetchall()
+        ]
+        verdicts = dict(
+            con.execute("SELECT claim_id, verdict FROM analytics.claims_check").fetchall()
+        )
+    # Dashboard rows, one per pair, each with the latest session and 'synthetic'.
+    dashboard = [cells for _, cells in page.rows if cells and cells[0] in pairs]
+    assert {cells[0] for cells in dashboard} == set(pairs)
+    assert all("2026-02-13" in cells and "synthetic" in cells for cells in dashboard[:4])
+    # The claims table: every claim once, coloured by its verdict.
+    claim_rows = {cells[0]: css for css, cells in page.rows if css and css.startswith("verdict-")}
+    assert claim_rows == {claim: f"verdict-{v}" for claim, v in verdicts.items()}
+    # Claimed values read in their unit: returns in %, sessions as a count.
+    cells = {row[0]: row for css, row in page.rows if css and css.startswith("verdict-")}
+    assert cells["iwm_90d_2026_02_11"][2] == "8.0%"
+    assert cells["rut_gspc_streak_15"][2] == "15"
+
+
+def test_rotation_report_reads_the_warehouse_while_an_analyst_holds_it_read_only(
+    demo, tmp_path, capsys, monkeypatch
+):
+    db, _, _ = demo
+    # A reader holding the file blocks any writer, not other readers.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({db!r}, read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        output = tmp_path / "out" / "report.html"
+        assert main(["report", "--warehouse", db, "--output", str(output)]) == 0
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert capsys.readouterr().out.strip() == str(output.resolve())
+    html = output.read_text()
+    assert html.startswith("<!DOCTYPE html>") and SYNTHETIC_LABEL in html
+    assert html.count('src="data:image/png;base64,') == len(CHARTS)
+
+    # Without --output: rotation_report_<session>.html in ROTATION_REPORTS_DIR.
+    monkeypatch.setenv("ROTATION_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["report", "--warehouse", db]) == 0
+    default = tmp_path / "reports" / "rotation_report_2026-02-13.html"
+    assert capsys.readouterr().out.strip() == str(default.resolve())
+    assert default.read_text().count('src="data:image/png;base64,') == len(CHARTS)
+
+
+def test_rotation_report_without_a_warehouse_is_a_usage_error(tmp_path, capsys):
+    assert main(["report", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
+    assert "run `rotation backfill` first" in capsys.readouterr().err
+
+
+def test_reports_folder_comes_from_the_environment_and_writes_whole_files(tmp_path, monkeypatch):
+    from rotation_assets.configured_resources import configured_reports_folder
+    from rotation_assets.project_paths import DEFAULT_REPORTS_DIR
+
+    monkeypatch.delenv("ROTATION_REPORTS_DIR")
+    assert configured_reports_folder().path == str(DEFAULT_REPORTS_DIR)
+    monkeypatch.setenv("ROTATION_REPORTS_DIR", str(tmp_path / "r"))
+    folder = configured_reports_folder().process_config_and_initialize()  # resolves the EnvVar
+    written = folder.write("chart.png", PNG)
+    assert written == (tmp_path / "r" / "chart.png").resolve()
+    assert written.read_bytes() == PNG and sorted(p.name for p in written.parent.iterdir()) == [
+        "chart.png"
+    ]

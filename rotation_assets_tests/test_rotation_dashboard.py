@@ -1,0 +1,230 @@
+"""analytics.rotation_dashboard on a warehouse written by hand: which rows the view picks."""
+
+import math
+
+import pandas as pd
+import pytest
+from dagster import materialize
+
+from rotation_assets.defs.analytics.assets import (
+    OUTPERFORMANCE_STREAKS,
+    RELATIVE_STRENGTH,
+    VALUATION_GAP,
+)
+from rotation_assets.defs.analytics.dashboard import analytics_rotation_dashboard
+from rotation_assets.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
+from rotation_assets.universe import ROTATION_PAIRS
+from rotation_assets.warehouse import DuckDBWarehouse
+
+D = pd.Timestamp
+
+
+def relative_row(trade_date: str, pair_id: str, **values) -> dict:
+    row = dict.fromkeys(RELATIVE_STRENGTH.column_names, math.nan)
+    row.update(
+        trade_date=D(trade_date),
+        pair_id=pair_id,
+        small_return=0.0,
+        large_return=0.0,
+        spread=0.0,
+        small_index=100.0,
+        large_index=100.0,
+        ratio=100.0,
+        ratio_drawdown=0.0,
+        source="csv",
+    )
+    row.update(values)
+    return row
+
+
+def streak(pair_id, leader, start, end, sessions, longest_since, is_current) -> dict:
+    return {
+        "pair_id": pair_id,
+        "leader": leader,
+        "start_date": D(start),
+        "end_date": D(end),
+        "sessions": sessions,
+        "small_return": 0.0,
+        "large_return": 0.0,
+        "spread": 0.0,
+        "rank": 1,
+        "longest_since": D(longest_since) if longest_since else pd.NaT,
+        "is_current": is_current,
+        "source": "csv",
+    }
+
+
+def valuation(as_of, pair_id, metric, discount, confidence, origin="published") -> dict:
+    return {
+        "as_of": D(as_of),
+        "pair_id": pair_id,
+        "small_label": "small",
+        "large_label": "large",
+        "metric": metric,
+        "small_pe": math.nan,
+        "large_pe": math.nan,
+        "relative_pe": 1.0 - discount,
+        "discount": discount,
+        "source": f"{metric} {as_of} {confidence}",
+        "confidence": confidence,
+        "origin": origin,
+    }
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> DuckDBWarehouse:
+    wh = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
+    wh.replace_rows(
+        ROTATION_PAIRS,
+        pd.DataFrame(
+            {
+                "pair_id": ["AAA_BBB", "CCC_DDD", "EEE_FFF"],
+                "small": ["AAA", "CCC", "EEE"],
+                "large": ["BBB", "DDD", "FFF"],
+                "description": ["a", "c", "e"],
+            }
+        ),
+    )
+    wh.replace_rows(
+        RELATIVE_STRENGTH,
+        pd.DataFrame(
+            [
+                # An older AAA_BBB row with other values: the view must take 2026-01-06.
+                relative_row("2026-01-05", "AAA_BBB", ratio_change_ytd=-0.5, ratio=90.0),
+                relative_row(
+                    "2026-01-06",
+                    "AAA_BBB",
+                    ratio=105.0,
+                    ratio_change_ytd=0.05,
+                    return_difference_ytd=0.04,
+                    spread_sum_ytd=0.03,
+                    ratio_change_20=0.02,
+                    return_difference_20=0.021,
+                    spread_sum_20=0.022,
+                    ratio_change_60=0.06,
+                    return_difference_60=0.061,
+                    spread_sum_60=0.062,
+                    ratio_change_252=0.25,
+                    ratio_change_252_percentile=0.9,
+                ),
+                # CCC_DDD stops a session earlier: its own latest row counts, not the global one.
+                relative_row("2026-01-05", "CCC_DDD", ratio_change_ytd=-0.01, source="synthetic"),
+            ]
+        ),
+    )
+    wh.replace_rows(
+        OUTPERFORMANCE_STREAKS,
+        pd.DataFrame(
+            [
+                streak("AAA_BBB", "small", "2025-11-03", "2025-12-01", 20, None, False),
+                streak("AAA_BBB", "large", "2025-12-02", "2026-01-01", 3, "2025-10-01", False),
+                streak("AAA_BBB", "small", "2026-01-02", "2026-01-06", 3, "2025-12-01", True),
+                # CCC_DDD's last session was a tie: no current streak.
+                streak("CCC_DDD", "large", "2026-01-02", "2026-01-02", 1, None, False),
+            ]
+        ),
+    )
+    wh.replace_rows(
+        VALUATION_GAP,
+        pd.DataFrame(
+            [
+                valuation("2025-12-01", "AAA_BBB", "forward_pe", 0.30, "high"),
+                # Newest date has two metrics: forward is preferred over trailing.
+                valuation("2026-01-06", "AAA_BBB", "trailing_pe", 0.10, "high"),
+                valuation("2026-01-06", "AAA_BBB", "forward_pe", 0.20, "low", "snapshot"),
+                # A comparison that is no pair is never a pair's discount.
+                valuation("2026-02-01", None, "forward_pe", 0.50, "high"),
+            ]
+        ),
+    )
+    with wh.connect() as con:
+        create_dashboard_view(con)
+    return wh
+
+
+def test_one_row_per_pair_with_latest_session_streak_and_valuation(warehouse):
+    rows = warehouse.query("SELECT * FROM analytics.rotation_dashboard").set_index("pair_id")
+    assert list(rows.index) == ["AAA_BBB", "CCC_DDD", "EEE_FFF"]
+    assert ["pair_id", *rows.columns] == ROTATION_DASHBOARD.column_names
+
+    a = rows.loc["AAA_BBB"]
+    assert (a["small"], a["large"], a["source"]) == ("AAA", "BBB", "csv")
+    assert a["trade_date"] == D("2026-01-06") and a["ratio"] == 105.0
+    assert (a["ratio_change_ytd"], a["return_difference_ytd"], a["spread_sum_ytd"]) == (
+        0.05,
+        0.04,
+        0.03,
+    )
+    assert (a["ratio_change_20"], a["return_difference_20"], a["spread_sum_20"]) == (
+        0.02,
+        0.021,
+        0.022,
+    )
+    assert (a["ratio_change_60"], a["return_difference_60"], a["spread_sum_60"]) == (
+        0.06,
+        0.061,
+        0.062,
+    )
+    assert (a["ratio_change_252"], a["ratio_change_252_percentile"]) == (0.25, 0.9)
+    assert (a["streak_leader"], a["streak_sessions"]) == ("small", 3)
+    assert a["streak_start_date"] == D("2026-01-02")
+    assert a["streak_longest_since"] == D("2025-12-01")
+    assert a["valuation_as_of"] == D("2026-01-06")
+    assert (a["valuation_metric"], a["valuation_discount"]) == ("forward_pe", 0.20)
+    assert a["valuation_source"] == "forward_pe 2026-01-06 low"
+
+    c = rows.loc["CCC_DDD"]
+    assert c["trade_date"] == D("2026-01-05") and c["source"] == "synthetic"
+    assert c["ratio_change_ytd"] == -0.01
+    assert pd.isna(c["streak_leader"]) and pd.isna(c["streak_sessions"])
+    assert pd.isna(c["valuation_discount"]) and pd.isna(c["valuation_as_of"])
+
+    # A pair without any data yet still has its row, all measures null.
+    e = rows.loc["EEE_FFF"]
+    assert e["small"] == "EEE"
+    assert e.drop(["small", "large"]).isna().all()
+
+
+def test_view_and_columns_carry_their_descriptions_in_duckdb(warehouse):
+    with warehouse.connect(read_only=True) as con:
+        (view_comment,) = con.execute(
+            "SELECT comment FROM duckdb_views() "
+            "WHERE schema_name = 'analytics' AND view_name = 'rotation_dashboard'"
+        ).fetchone()
+        comments = dict(
+            con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() "
+                "WHERE schema_name = 'analytics' AND table_name = 'rotation_dashboard'"
+            ).fetchall()
+        )
+    assert view_comment == ROTATION_DASHBOARD.description
+    assert comments == {c.name: c.description for c in ROTATION_DASHBOARD.columns}
+
+
+def test_asset_creates_the_view_with_preview_and_schema(warehouse):
+    with warehouse.connect() as con:
+        con.execute("DROP VIEW analytics.rotation_dashboard")
+    result = materialize([analytics_rotation_dashboard], resources={"warehouse": warehouse})
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    mat = event.materialization
+    assert mat.metadata["dagster/row_count"].value == 3
+    preview = mat.metadata["preview"].value
+    assert "AAA_BBB" in preview and "2026-01-06" in preview and "0.2000" in preview
+    spec = analytics_rotation_dashboard.specs_by_key[analytics_rotation_dashboard.key]
+    schema = spec.metadata["dagster/column_schema"]
+    assert [c.name for c in schema.columns] == ROTATION_DASHBOARD.column_names
+    assert spec.group_name == "analytics" and set(spec.kinds) == {"duckdb", "sql"}
+    assert warehouse.query("SELECT count(*) AS n FROM analytics.rotation_dashboard")["n"][0] == 3
+
+
+def test_asset_binds_the_view_before_the_analytics_tables_exist(tmp_path):
+    wh = DuckDBWarehouse(path=str(tmp_path / "fresh.duckdb"), lock_wait_seconds=2)
+    wh.replace_rows(
+        ROTATION_PAIRS,
+        pd.DataFrame({"pair_id": ["X_Y"], "small": ["X"], "large": ["Y"], "description": [""]}),
+    )
+    result = materialize([analytics_rotation_dashboard], resources={"warehouse": wh})
+    assert result.success
+    rows = wh.query("SELECT * FROM analytics.rotation_dashboard")
+    assert list(rows["pair_id"]) == ["X_Y"] and rows["trade_date"].isna().all()
