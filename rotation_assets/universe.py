@@ -7,6 +7,7 @@ expected on; ``seeds/rotation_pairs.csv`` pairs a small-cap side with a large-ca
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -81,8 +82,18 @@ def _read_seed(path: Path, spec: TableSpec) -> pd.DataFrame:
     return frame
 
 
-def load_universe(path: Path = SEEDS_DIR / "universe.csv") -> pd.DataFrame:
+UNIVERSE_PATH_ENV_VAR = "ROTATION_UNIVERSE_PATH"
+
+
+def universe_seed_path() -> Path:
+    """``seeds/universe.csv``, or the file ROTATION_UNIVERSE_PATH names (e.g. a benchmark's)."""
+    override = os.environ.get(UNIVERSE_PATH_ENV_VAR)
+    return Path(override) if override else SEEDS_DIR / "universe.csv"
+
+
+def load_universe(path: Path | None = None) -> pd.DataFrame:
     """The universe seed, validated: unique tickers, known roles, ISO first trading dates."""
+    path = path or universe_seed_path()
     frame = _read_seed(path, UNIVERSE)
     bad_role = frame.index[~frame["role"].isin(ROLES)]
     if len(bad_role):
