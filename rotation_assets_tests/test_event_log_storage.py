@@ -11,7 +11,11 @@ from rotation_assets.cli import execute_range, step_failures
 from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.definitions import build_definitions
 from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.event_log_storage import BatchingSqliteEventLogStorage
+from rotation_assets.event_log_storage import (
+    BATCH_SIZE_ENV_VAR,
+    DEFAULT_BATCH_SIZE,
+    BatchingSqliteEventLogStorage,
+)
 from rotation_assets.trading_day import sessions_between
 from rotation_assets.warehouse import DuckDBWarehouse
 
@@ -32,11 +36,14 @@ SELECTION = [
 @pytest.fixture(params=["batching", "stock"])
 def home(request, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    # Set through monkeypatch so that it is removed afterwards: the batching storage would
+    # otherwise leave it set for the rest of the session.
+    monkeypatch.setenv(BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE)
     home = ensure_dagster_home()
     if request.param == "stock":
         config = yaml.safe_load((home / "dagster.yaml").read_text())
         del config["event_log_storage"]
+        monkeypatch.delenv(BATCH_SIZE_ENV_VAR)
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     return home
 
@@ -80,6 +87,7 @@ def test_each_partition_is_planned_and_materialized_once_and_the_latest_is_the_l
 
 def test_batching_storage_is_what_the_project_instance_uses(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE)
     home = ensure_dagster_home()
     with DagsterInstance.from_config(str(home)) as instance:
         assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
