@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,13 @@ concurrency:
     granularity: op
 telemetry:
   enabled: false
+# Dagster's SQLite event log with open connections and batched writes (same files and tables):
+# a backfill records two events per partition and asset. See rotation_assets/event_log_storage.py.
+event_log_storage:
+  module: rotation_assets.event_log_storage
+  class: BatchingSqliteEventLogStorage
+  config:
+    base_dir: {runs_dir}
 """
 
 
@@ -27,6 +35,8 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML)
+        # The stock storage's own place for the event log: history/runs in the home.
+        runs_dir = json.dumps(str(home / "history" / "runs"))  # a JSON string is a YAML string
+        config.write_text(DAGSTER_YAML.format(runs_dir=runs_dir))
     os.environ["DAGSTER_HOME"] = str(home)
     return home

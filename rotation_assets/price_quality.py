@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from rotation_assets.price_source import PRICE_FIELDS
@@ -66,13 +67,27 @@ def missing_tickers(
     frame: pd.DataFrame, expected: Callable[[dt.date], Iterable[str]], sessions: list[dt.date]
 ) -> pd.DataFrame:
     """(trade_date, ticker) pairs expected on a session but absent from ``frame``."""
-    present = set(zip(pd.to_datetime(frame["trade_date"]).dt.date, frame["ticker"], strict=True))
-    rows = [
-        {"trade_date": pd.Timestamp(day), "ticker": ticker}
-        for day in sessions
-        for ticker in expected(day)
-        if (day, ticker) not in present
-    ]
+    # One set of tickers per session, compared with C-level set operations: a set of every
+    # (date, ticker) pair cost ~50 s and 1.2 GB at 3,000 tickers x 10 years.
+    dates = pd.to_datetime(frame["trade_date"]).dt.normalize().to_numpy()
+    order = np.argsort(dates, kind="stable")
+    days, starts = np.unique(dates[order], return_index=True)
+    tickers = frame["ticker"].to_numpy()[order]
+    bounds = [*starts[1:], len(order)]
+    present = {
+        pd.Timestamp(day): set(tickers[a:b]) for day, a, b in zip(days, starts, bounds, strict=True)
+    }
+    rows = []
+    for day in sessions:
+        wanted = expected(day)
+        have = present.get(pd.Timestamp(day), set())
+        if have.issuperset(wanted):
+            continue
+        rows += [
+            {"trade_date": pd.Timestamp(day), "ticker": ticker}
+            for ticker in wanted
+            if ticker not in have
+        ]
     return pd.DataFrame(rows, columns=["trade_date", "ticker"])
 
 

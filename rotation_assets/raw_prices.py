@@ -14,7 +14,7 @@ import pandas as pd
 from rotation_assets.price_quality import RuleResult, audit_prices
 from rotation_assets.price_source import PRICE_FIELDS, PriceSource
 from rotation_assets.table_spec import Column, TableSpec
-from rotation_assets.universe import expected_tickers
+from rotation_assets.universe import expected_tickers, expected_tickers_by_session
 
 RAW_PRICES = TableSpec(
     schema="raw",
@@ -133,7 +133,7 @@ def fetch_price_window(
     )
     frame = frame[keep].sort_values(["trade_date", "ticker"]).reset_index(drop=True)
 
-    results = audit_prices(frame, lambda day: expected_tickers(universe, day), sessions)
+    results = audit_prices(frame, expected_tickers_by_session(universe), sessions)
     failures = [r for r in results if not r.passed]
     if failures:
         raise PriceAuditError(failures)

@@ -7,8 +7,11 @@ expected on; ``seeds/rotation_pairs.csv`` pairs a small-cap side with a large-ca
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rotation_assets.project_paths import SEEDS_DIR
@@ -81,8 +84,18 @@ def _read_seed(path: Path, spec: TableSpec) -> pd.DataFrame:
     return frame
 
 
-def load_universe(path: Path = SEEDS_DIR / "universe.csv") -> pd.DataFrame:
+UNIVERSE_PATH_ENV_VAR = "ROTATION_UNIVERSE_PATH"
+
+
+def universe_seed_path() -> Path:
+    """``seeds/universe.csv``, or the file ROTATION_UNIVERSE_PATH names (e.g. a benchmark's)."""
+    override = os.environ.get(UNIVERSE_PATH_ENV_VAR)
+    return Path(override) if override else SEEDS_DIR / "universe.csv"
+
+
+def load_universe(path: Path | None = None) -> pd.DataFrame:
     """The universe seed, validated: unique tickers, known roles, ISO first trading dates."""
+    path = path or universe_seed_path()
     frame = _read_seed(path, UNIVERSE)
     bad_role = frame.index[~frame["role"].isin(ROLES)]
     if len(bad_role):
@@ -115,7 +128,26 @@ def load_rotation_pairs(
     return frame
 
 
+def expected_tickers_by_session(universe: pd.DataFrame) -> Callable[[dt.date], list[str]]:
+    """``expected_tickers`` for a run of sessions: sorts once per listing date, not per session
+    (an audit of 10 years x 3,000 tickers asked 2,520 times and spent ~12 s sorting)."""
+    ordered = universe.sort_values("first_trading_date", kind="stable")
+    firsts = ordered["first_trading_date"].to_numpy(dtype="datetime64[ns]")
+    tickers = ordered["ticker"].to_numpy()
+    last: dict[int, list[str]] = {}
+
+    def expected(session: dt.date) -> list[str]:
+        listed = int(np.searchsorted(firsts, np.datetime64(pd.Timestamp(session)), side="right"))
+        if listed not in last:
+            last.clear()
+            last[listed] = sorted(tickers[:listed])
+        return last[listed]
+
+    return expected
+
+
 def expected_tickers(universe: pd.DataFrame, session: dt.date) -> list[str]:
     """Tickers that must have a price on ``session``: those listed by then."""
-    active = universe[universe["first_trading_date"].dt.date <= session]
-    return sorted(active["ticker"])
+    # Compared as timestamps: converting the column to dates costs ms per call, per session.
+    active = universe.loc[universe["first_trading_date"] <= pd.Timestamp(session), "ticker"]
+    return sorted(active)

@@ -95,3 +95,16 @@ def test_pair_with_a_ticker_outside_the_universe_is_refused(tmp_path):
         SeedError, match="small ticker 'IWO' of pair IWO_SPY is not in the universe"
     ):
         load_rotation_pairs(load_universe(), pairs)
+
+
+def test_rotation_universe_path_points_the_seed_elsewhere(tmp_path, monkeypatch):
+    seed = tmp_path / "universe.csv"
+    seed.write_text(
+        "ticker,name,role,instrument_type,first_trading_date\n"
+        "IWM,iShares Russell 2000 ETF,small_cap,etf,2000-05-26\n"
+        "SPY,SPDR S&P 500 ETF Trust,large_cap,etf,1993-01-29\n"
+    )
+    monkeypatch.setenv("ROTATION_UNIVERSE_PATH", str(seed))
+    assert list(load_universe()["ticker"]) == ["IWM", "SPY"]
+    monkeypatch.delenv("ROTATION_UNIVERSE_PATH")
+    assert len(load_universe()) == 14

@@ -36,7 +36,7 @@ from rotation_assets.price_quality import RuleResult, audit_prices, large_moves
 from rotation_assets.raw_prices import RAW_PRICES
 from rotation_assets.table_spec import TableSpec
 from rotation_assets.trading_day import FIRST_SESSION, previous_session, sessions_between
-from rotation_assets.universe import expected_tickers
+from rotation_assets.universe import expected_tickers_by_session
 from rotation_assets.warehouse import DuckDBWarehouse
 
 BLOCKING_RULES = {
@@ -115,7 +115,7 @@ def raw_prices_blocking_checks(context: AssetCheckExecutionContext, warehouse: D
     sessions = _check_sessions(context, warehouse)
     frame = stored_prices(warehouse, sessions[0], sessions[-1])
     tickers = stored_universe(warehouse)
-    for rule in audit_prices(frame, lambda day: expected_tickers(tickers, day), sessions):
+    for rule in audit_prices(frame, expected_tickers_by_session(tickers), sessions):
         yield _result(rule, sessions)
 
 
