@@ -29,14 +29,18 @@ event_log_storage:
 """
 
 
+def dagster_yaml(home: Path) -> str:
+    """The instance config for ``home``; the event log sits where the stock storage puts it."""
+    runs_dir = json.dumps(str(home / "history" / "runs"))  # a JSON string is a YAML string
+    return DAGSTER_YAML.format(runs_dir=runs_dir)
+
+
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to ``.dagster_home`` in the project; writes dagster.yaml once."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        # The stock storage's own place for the event log: history/runs in the home.
-        runs_dir = json.dumps(str(home / "history" / "runs"))  # a JSON string is a YAML string
-        config.write_text(DAGSTER_YAML.format(runs_dir=runs_dir))
+        config.write_text(dagster_yaml(home))
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rotation_assets.dagster_home import DAGSTER_YAML
+from rotation_assets.dagster_home import dagster_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -23,7 +23,7 @@ IGNORED = ("SupersessionWarning", "definitions_validate_command", "return callba
 def _env(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    (home / "dagster.yaml").write_text(dagster_yaml(home))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROTATION_")}
     env.update(DAGSTER_HOME=str(home), ROTATION_DUCKDB_PATH=str(tmp_path / "w.duckdb"))
     return env
