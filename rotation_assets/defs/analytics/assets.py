@@ -137,13 +137,23 @@ def _published(
 
 
 def _replace_all(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, spec: TableSpec, frame: pd.DataFrame
+    context: AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    preview: pd.DataFrame | None = None,
+    asset_key: AssetKey | None = None,
 ) -> MaterializeResult:
+    """Replace the whole table with ``frame`` (one transaction); an empty frame writes nothing.
+
+    ``asset_key`` names the asset when a multi-asset materializes several tables.
+    """
     if frame.empty:
         context.log.info(f"{spec.qualified_name}: nothing to compute yet; stored rows unchanged")
-        return MaterializeResult(metadata={"dagster/row_count": 0})
+        return MaterializeResult(asset_key=asset_key, metadata={"dagster/row_count": 0})
     written = warehouse.replace_rows(spec, frame)
-    return _published(context, spec, frame, written.rows_written)
+    result = _published(context, spec, frame, written.rows_written, preview)
+    return MaterializeResult(asset_key=asset_key, metadata=result.metadata)
 
 
 def _window(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
@@ -264,10 +274,7 @@ def analytics_relative_strength(
             spreads[["trade_date", "pair_id", "source"]], on=["trade_date", "pair_id"]
         )
     latest = frame[frame["trade_date"] == frame["trade_date"].max()] if not frame.empty else frame
-    if frame.empty:
-        return _replace_all(context, warehouse, RELATIVE_STRENGTH, frame)
-    written = warehouse.replace_rows(RELATIVE_STRENGTH, frame)
-    return _published(context, RELATIVE_STRENGTH, frame, written.rows_written, latest)
+    return _replace_all(context, warehouse, RELATIVE_STRENGTH, frame, preview=latest)
 
 
 @warehouse_asset(
@@ -281,11 +288,8 @@ def analytics_outperformance_streaks(
     spreads = read_spreads(warehouse)
     frame = outperformance_streaks.outperformance_streaks(spreads)
     frame["source"] = combined_source(spreads["source"])
-    if frame.empty:
-        return _replace_all(context, warehouse, OUTPERFORMANCE_STREAKS, frame)
-    written = warehouse.replace_rows(OUTPERFORMANCE_STREAKS, frame)
     current = frame[frame["is_current"].fillna(False).astype(bool)]
-    return _published(context, OUTPERFORMANCE_STREAKS, frame, written.rows_written, current)
+    return _replace_all(context, warehouse, OUTPERFORMANCE_STREAKS, frame, preview=current)
 
 
 @warehouse_asset(
@@ -445,13 +449,7 @@ def analytics_historical_parallels(
         (SIMILARITY_KEY, SIMILARITY, similarity),
     ):
         frame["source"] = label
-        if frame.empty:
-            context.log.info(f"{spec.qualified_name}: nothing to compute; stored rows unchanged")
-            yield MaterializeResult(asset_key=key, metadata={"dagster/row_count": 0})
-            continue
-        written = warehouse.replace_rows(spec, frame)
-        result = _published(context, spec, frame, written.rows_written)
-        yield MaterializeResult(asset_key=key, metadata=result.metadata)
+        yield _replace_all(context, warehouse, spec, frame, asset_key=key)
 
 
 @warehouse_asset(
