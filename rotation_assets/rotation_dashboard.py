@@ -16,9 +16,24 @@ Every pair of ``reference.rotation_pairs`` has a row, with nulls where it has no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 
+from rotation_assets.relative_strength import RELATIVE_STRENGTH
 from rotation_assets.table_spec import Column, TableSpec
+
+# Relative measures are shown as relative_strength defines them (one definition per metric).
+_MEASURES = [
+    "ratio",
+    *(
+        f"{m}_{w}"
+        for w in ("ytd", "20", "60")
+        for m in ("ratio_change", "return_difference", "spread_sum")
+    ),
+    "ratio_change_252",
+    "ratio_change_252_percentile",
+]
 
 _VALUATION = (
     "of the pair's latest analytics.valuation_gap row (newest as_of; on one date forward before "
@@ -49,34 +64,7 @@ ROTATION_DASHBOARD = TableSpec(
             "Price source(s) of that session's row: yfinance, csv or synthetic (demo data, never "
             "market data).",
         ),
-        Column("ratio", "DOUBLE", "100 * small_index / large_index on trade_date."),
-        Column("ratio_change_ytd", "DOUBLE", "ratio / ratio at the previous year-end - 1."),
-        Column(
-            "return_difference_ytd",
-            "DOUBLE",
-            "Small total return minus large total return since the previous year-end.",
-        ),
-        Column("spread_sum_ytd", "DOUBLE", "Sum of this calendar year's daily spreads."),
-        Column("ratio_change_20", "DOUBLE", "ratio / ratio 20 sessions earlier - 1."),
-        Column(
-            "return_difference_20",
-            "DOUBLE",
-            "Small minus large compounded total return over the last 20 sessions.",
-        ),
-        Column("spread_sum_20", "DOUBLE", "Sum of the last 20 daily spreads."),
-        Column("ratio_change_60", "DOUBLE", "ratio / ratio 60 sessions earlier - 1."),
-        Column(
-            "return_difference_60",
-            "DOUBLE",
-            "Small minus large compounded total return over the last 60 sessions.",
-        ),
-        Column("spread_sum_60", "DOUBLE", "Sum of the last 60 daily spreads."),
-        Column("ratio_change_252", "DOUBLE", "ratio / ratio 252 sessions earlier - 1."),
-        Column(
-            "ratio_change_252_percentile",
-            "DOUBLE",
-            "Point-in-time percentile (0..1) of ratio_change_252 among the pair's values so far.",
-        ),
+        *(replace(RELATIVE_STRENGTH.column(name), nullable=True) for name in _MEASURES),
         Column(
             "streak_leader",
             "VARCHAR",

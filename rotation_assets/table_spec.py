@@ -48,6 +48,13 @@ class TableSpec:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (KeyError if the table has none)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.qualified_name} has no column {name!r}")
+
     def with_columns(self, *columns: Column) -> TableSpec:
         """The same table with ``columns`` appended."""
         return replace(self, columns=(*self.columns, *columns))
