@@ -256,13 +256,6 @@ def test_yfinance_nan_row_fails_the_audit_naming_ticker_and_date(stored, instanc
     assert warehouse_dump(stored / "w.duckdb") == before
 
 
-def earlier_week_prices(path: Path) -> pd.DataFrame:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(
-            "SELECT * FROM raw.prices WHERE trade_date <= ? ORDER BY ALL", [EARLIER_WEEK[1]]
-        ).df()
-
-
 def test_yfinance_rate_limit_clears_after_two_retries_and_only_the_week_changes(
     stored_state, stored, instance, yf_download
 ):
@@ -279,7 +272,8 @@ def test_yfinance_rate_limit_clears_after_two_retries_and_only_the_week_changes(
         )
     assert by_source == {"csv": 5 * 14, "yfinance": 5 * 14}
     pd.testing.assert_frame_equal(
-        earlier_week_prices(stored / "w.duckdb"), earlier_week_prices(stored_state / "w.duckdb")
+        prices_of(stored / "w.duckdb", *EARLIER_WEEK),
+        prices_of(stored_state / "w.duckdb", *EARLIER_WEEK),
     )
 
 
