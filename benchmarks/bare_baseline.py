@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from rotation_assets import (
+from rotation_assets.metrics import (
     claims_check,
     daily_returns,
     event_windows,
@@ -34,18 +34,18 @@ from rotation_assets import (
     relative_strength,
     valuation_gap,
 )
-from rotation_assets.csv_prices import price_file_name
-from rotation_assets.data_source import with_source
-from rotation_assets.raw_prices import RAW_PRICES
-from rotation_assets.table_spec import TableSpec
-from rotation_assets.trading_day import sessions_between
-from rotation_assets.universe import (
+from rotation_assets.metrics.provenance import with_source
+from rotation_assets.reference.universe import (
     ROTATION_PAIRS,
     UNIVERSE,
     load_rotation_pairs,
     load_universe,
 )
-from rotation_assets.valuation_snapshots import VALUATION_SNAPSHOTS
+from rotation_assets.sources.csv_prices import price_file_name
+from rotation_assets.sources.price_window import RAW_PRICES
+from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
+from rotation_assets.trading_days import sessions_between
+from rotation_assets.warehouse.table_spec import TableSpec
 
 
 def read_prices(

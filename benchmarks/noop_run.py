@@ -7,7 +7,7 @@ top of what Dagster itself costs per run.
 
 from dagster import DagsterInstance, Definitions, MaterializeResult, asset, define_asset_job
 
-from rotation_assets.dagster_home import ensure_dagster_home
+from rotation_assets.instance.dagster_home import ensure_dagster_home
 
 
 @asset

@@ -28,7 +28,7 @@ import duckdb
 
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.synthetic_universe import write_synthetic_universe
-from rotation_assets.trading_day import FIRST_SESSION, previous_session, sessions_between
+from rotation_assets.trading_days import FIRST_SESSION, previous_session, sessions_between
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"

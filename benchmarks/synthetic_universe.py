@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rotation_assets.csv_prices import price_file_name
-from rotation_assets.trading_day import non_session_weekdays, sessions_between
-from rotation_assets.universe import load_universe
+from rotation_assets.reference.universe import load_universe
+from rotation_assets.sources.csv_prices import price_file_name
+from rotation_assets.trading_days import non_session_weekdays, sessions_between
 
 SEED = 20260821
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
-from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
-from rotation_assets.orphaned_runs import process_tags, reap_orphaned_runs
-from rotation_assets.project_paths import DEFAULT_REPORTS_DIR, DEFAULT_WAREHOUSE_PATH
+from rotation_assets.instance.dagster_home import ensure_dagster_home, first_use_lock
+from rotation_assets.instance.orphaned_runs import process_tags, reap_orphaned_runs
+from rotation_assets.paths import DEFAULT_REPORTS_DIR, DEFAULT_WAREHOUSE_PATH
 
 
 class UsageError(ValueError):
@@ -40,7 +40,7 @@ def _date(text: str) -> dt.date:
 
 def resolve_sessions(start: dt.date, end: dt.date) -> list[dt.date]:
     """The sessions of [start, end] that are partitions, or a UsageError saying why none are."""
-    from rotation_assets.trading_day import (
+    from rotation_assets.trading_days import (
         FIRST_SESSION,
         latest_completed_session,
         sessions_between,
@@ -130,7 +130,9 @@ def execute_range(
 def run_job(sessions: list[dt.date], command: str) -> int:
     """Run ``rotation_job`` over ``sessions`` in this process; print a summary; exit status."""
     home = ensure_dagster_home()
-    from rotation_assets.definitions import defs
+    from rotation_assets.definitions import load_definitions
+
+    defs = load_definitions()
 
     job = defs.resolve_job_def("rotation_job")
     source = defs.resources["price_source"]
@@ -147,7 +149,9 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     print(f"  assets: {', '.join(asset_names)}")
 
     began = time.monotonic()
-    with DagsterInstance.get() as instance:
+    with first_use_lock(home):
+        instance = DagsterInstance.get()
+    with instance:
         for line in reap_orphaned_runs(instance):
             print(f"  {line}")
         result = execute_range(defs, sessions[0], sessions[-1], instance, f"cli:{command}")
@@ -197,7 +201,7 @@ def run_job(sessions: list[dt.date], command: str) -> int:
 
 def write_report(warehouse: str | None, output: str | None) -> int:
     """``rotation report``: write the HTML report (read-only on the warehouse); print its path."""
-    from rotation_assets.report import build_report
+    from rotation_assets.reporting.report import build_report
 
     path = warehouse or os.environ.get("ROTATION_DUCKDB_PATH") or str(DEFAULT_WAREHOUSE_PATH)
     try:
@@ -237,27 +241,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return write_report(args.warehouse, args.output)
     _apply_options(args)
+    from rotation_assets.defs.resources import ConfigurationError, configured_resources
+
     try:
         if args.command == "backfill":
             sessions = resolve_sessions(args.start, args.end)
         else:
-            from rotation_assets.trading_day import is_session, latest_completed_session
+            from rotation_assets.trading_days import is_session, latest_completed_session
 
             day = args.date or latest_completed_session()
             if not is_session(day):
                 raise UsageError(f"{day} is not an NYSE session (weekend or holiday)")
             sessions = resolve_sessions(day, day)
+        # A configuration error says which variable to set, before anything runs.
+        configured_resources()
         return run_job(sessions, args.command)
-    except UsageError as exc:
+    except (UsageError, ConfigurationError) as exc:
         print(f"rotation: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # configuration errors: say what, not a traceback
-        from rotation_assets.configured_resources import ConfigurationError
-
-        if isinstance(exc, ConfigurationError):
-            print(f"rotation: {exc}", file=sys.stderr)
-            return 2
-        raise
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@ import pandas as pd
 from dagster import AssetKey, DagsterInstance
 
 from rotation_assets.cli import execute_range, step_failures
-from rotation_assets.csv_prices import CsvPriceSource, clear_price_file_cache
 from rotation_assets.definitions import build_definitions
+from rotation_assets.defs.prices.sources import CsvPriceSource, DemoPriceSource
 from rotation_assets.defs.publishing.assets import SNAPSHOT_KEY
-from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.project_paths import DEFAULT_WAREHOUSE_PATH, PROJECT_ROOT
-from rotation_assets.warehouse import DuckDBWarehouse
-from rotation_assets.warehouse_snapshot import default_snapshot_path
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.paths import DEFAULT_WAREHOUSE_PATH, PROJECT_ROOT
+from rotation_assets.sources.csv_prices import clear_price_file_cache
+from rotation_assets.warehouse.snapshot import default_snapshot_path
 from rotation_assets_tests.test_raw_prices_pipeline import write_demo_csvs
 
 WEEK_1 = (dt.date(2026, 2, 2), dt.date(2026, 2, 6))
@@ -104,10 +104,12 @@ def prices_in(path: Path) -> list:
 
 
 def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="rotation_assets.warehouse")
+    caplog.set_level(logging.WARNING, logger="rotation_assets.warehouse.connection")
     db = tmp_path / "rotation.duckdb"
     snapshot = tmp_path / "rotation_snapshot.duckdb"
-    defs = build_definitions(DuckDBWarehouse(path=str(db), lock_wait_seconds=2), DemoPriceSource())
+    defs = build_definitions(
+        DuckDBWarehouse(database=str(db), lock_wait_seconds=2), DemoPriceSource()
+    )
     with DagsterInstance.ephemeral() as instance:
         result, _, _ = run(defs, WEEK_1, instance, caplog)
         assert result.success, step_failures(result)
@@ -151,7 +153,9 @@ def test_a_failed_run_leaves_the_previous_snapshot_byte_identical(tmp_path, capl
     clear_price_file_cache()
     db = tmp_path / "rotation.duckdb"
     snapshot = tmp_path / "rotation_snapshot.duckdb"
-    defs = build_definitions(DuckDBWarehouse(path=str(db)), CsvPriceSource(price_dir=str(folder)))
+    defs = build_definitions(
+        DuckDBWarehouse(database=str(db)), CsvPriceSource(price_dir=str(folder))
+    )
     with DagsterInstance.ephemeral() as instance:
         result, _, _ = run(defs, WEEK_1, instance, caplog)
         assert result.success, step_failures(result)
@@ -170,7 +174,7 @@ def test_a_failed_run_leaves_the_previous_snapshot_byte_identical(tmp_path, capl
     # The snapshot step never ran: its upstream failed.
     assert not [e for e in result.all_events if e.step_key == "reporting__warehouse_snapshot"]
     ran = {e.step_key for e in result.all_events if e.step_key}
-    assert ran == {"reference__universe", "raw_prices"}
+    assert ran == {"reference_seeds", "raw_prices"}
     assert snapshot.read_bytes() == before
     assert (snapshot.stat().st_ino, snapshot.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -217,7 +221,7 @@ def test_the_docs_send_analysts_to_the_snapshot_never_the_live_file():
 
 
 def test_snapshot_path_follows_the_warehouse_and_the_environment(monkeypatch, tmp_path):
-    from rotation_assets.configured_resources import configured_warehouse
+    from rotation_assets.defs.resources import configured_warehouse
 
     monkeypatch.delenv("ROTATION_SNAPSHOT_PATH", raising=False)
     monkeypatch.setenv("ROTATION_DUCKDB_PATH", str(tmp_path / "live.duckdb"))

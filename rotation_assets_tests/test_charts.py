@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from rotation_assets import charts
-from rotation_assets.charts import SYNTHETIC_LABEL
+from rotation_assets.reporting import charts
+from rotation_assets.reporting.charts import SYNTHETIC_LABEL
 
 D = pd.Timestamp
 SESSIONS = pd.bdate_range("2026-01-02", periods=6)
@@ -160,6 +160,6 @@ def test_is_synthetic(sources, expected):
 
 
 def test_report_and_charts_use_the_same_synthetic_label():
-    from rotation_assets import report
+    from rotation_assets.reporting import report
 
     assert report.SYNTHETIC_LABEL == SYNTHETIC_LABEL

@@ -1,14 +1,10 @@
 import pandas as pd
 import pytest
 
-from rotation_assets.claims_check import (
-    CLAIM_KINDS,
-    CLAIMS_CHECK,
-    VERDICTS,
-    check_claims,
-    load_claims,
-)
-from rotation_assets.universe import SeedError, load_rotation_pairs, load_universe
+from rotation_assets.metrics.claims_check import CLAIMS_CHECK, VERDICTS, check_claims
+from rotation_assets.reference.claims import CLAIM_KINDS, load_claims
+from rotation_assets.reference.seed_files import SeedError
+from rotation_assets.reference.universe import load_rotation_pairs, load_universe
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
 
 HEADER = "claim_id,kind,tickers,start_date,end_date,claimed_value,tolerance,unit,text,source\n"

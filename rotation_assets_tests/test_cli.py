@@ -13,7 +13,7 @@ import yaml
 from dagster import DagsterInstance, DagsterRunStatus
 
 from rotation_assets.cli import UsageError, main, resolve_sessions
-from rotation_assets.dagster_home import ensure_dagster_home
+from rotation_assets.instance.dagster_home import ensure_dagster_home
 
 
 def run_cli(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -58,7 +58,9 @@ def test_demo_backfill_is_labelled_synthetic_everywhere_and_recorded_in_the_inst
     assert "SYNTHETIC DEMO DATA" in out and "source        synthetic (SYNTHETIC" in out
     assert "raw/prices: fetching 2026-02-02..2026-02-06 (5 sessions) from synthetic" in out
     assert re.search(r"raw/prices\s+70 rows", out)
-    from rotation_assets.definitions import defs
+    from rotation_assets.definitions import load_definitions
+
+    defs = load_definitions()
 
     job_graph = defs.resolve_job_def("rotation_job").asset_layer.asset_graph
     n_checks = len(job_graph.asset_check_keys)

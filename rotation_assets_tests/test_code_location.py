@@ -1,4 +1,5 @@
-"""The code location loads in Dagster's own tools: `definitions validate` and `dagster dev`."""
+"""The code location loads in Dagster's own tools: `dg check defs`, `dg list defs`, `dg dev`,
+`dg launch`, and the older `dagster definitions validate` / `dagster dev -w workspace.yaml`."""
 
 import json
 import os
@@ -10,12 +11,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from rotation_assets.dagster_home import dagster_yaml
+from rotation_assets.instance.dagster_home import dagster_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
+DG = str(Path(sys.executable).parent / "dg")
 # Dagster's CLI warns about its own command being superseded; that is not about our code.
 IGNORED = ("SupersessionWarning", "definitions_validate_command", "return callback(")
 
@@ -75,11 +78,53 @@ ASSET_GRAPH = """
 """
 
 
-def test_dagster_dev_serves_the_asset_graph(tmp_path):
+def test_dg_check_and_list_defs_load_the_project(tmp_path):
+    env = _env(tmp_path)
+    check = subprocess.run(
+        [DG, "check", "defs"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "All definitions loaded successfully" in check.stdout + check.stderr
+    listed = subprocess.run(
+        [DG, "list", "defs", "--json"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    keys = {asset["asset_key"] for asset in json.loads(listed.stdout)["assets"]}
+    assert {"raw/prices", "analytics/relative_strength", "reporting/warehouse_snapshot"} <= keys
+
+
+def test_dg_launch_runs_a_partition_range_in_one_run(tmp_path):
+    env = {**_env(tmp_path), "ROTATION_PRICE_SOURCE": "demo"}
+    env["ROTATION_REPORTS_DIR"] = str(tmp_path / "reports")
+    done = subprocess.run(
+        [DG, "launch", "--assets", "reference/universe,raw/prices,raw/corporate_actions"]
+        + ["--partition-range", "2026-02-02...2026-02-06"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with duckdb.connect(env["ROTATION_DUCKDB_PATH"], read_only=True) as con:
+        rows = con.execute(
+            "SELECT count(DISTINCT trade_date), count(*), min(source) FROM raw.prices"
+        ).fetchone()
+    assert rows == (5, 5 * 14, "synthetic")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [DG, "dev"],
+        [DAGSTER, "dev", "-w", "workspace.yaml"],
+    ],
+    ids=["dg dev", "dagster dev -w workspace.yaml"],
+)
+def test_dev_server_serves_the_asset_graph(tmp_path, command):
     port = _free_port()
     log = (tmp_path / "dev.log").open("w+")
     server = subprocess.Popen(
-        [DAGSTER, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=_env(tmp_path),
         stdout=log,
@@ -97,9 +142,11 @@ def test_dagster_dev_serves_the_asset_graph(tmp_path):
                 time.sleep(1)
         assert nodes is not None, "dagster dev did not answer GraphQL in time"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        # Interrupt the dev server only, as Ctrl-C would: it stops its own code server; a
+        # signal to the whole group makes the code server exit first, which the server warns of.
+        server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
     log.seek(0)

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from rotation_assets.daily_returns import daily_returns
+from rotation_assets.metrics.daily_returns import daily_returns
 
 
 def prices(rows: list[tuple]) -> pd.DataFrame:

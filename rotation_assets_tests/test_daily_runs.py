@@ -9,9 +9,9 @@ from dagster import DagsterInstance
 
 from rotation_assets.cli import execute_range, step_failures
 from rotation_assets.definitions import build_definitions
-from rotation_assets.universe import load_universe
-from rotation_assets.warehouse import DuckDBWarehouse
-from rotation_assets.yfinance_prices import YFinancePriceSource
+from rotation_assets.defs.prices.sources import YFinancePriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.reference.universe import load_universe
 from rotation_assets_tests.test_yfinance_prices import assemble, history_frame
 
 FEB2, FEB3, FEB4 = dt.date(2026, 2, 2), dt.date(2026, 2, 3), dt.date(2026, 2, 4)
@@ -62,7 +62,7 @@ def spy_returns(db: str) -> pd.DataFrame:
 
 def test_ex_dividend_day_loaded_by_separate_daily_runs_keeps_its_dividend(tmp_path, yahoo):
     db = str(tmp_path / "daily.duckdb")
-    defs = build_definitions(DuckDBWarehouse(path=db), YFinancePriceSource())
+    defs = build_definitions(DuckDBWarehouse(database=db), YFinancePriceSource())
     with DagsterInstance.ephemeral() as instance:
         for day in (FEB2, FEB3, FEB4):  # three schedule runs, one session each
             result = execute_range(defs, day, day, instance, "schedule")
@@ -81,7 +81,7 @@ def test_ex_dividend_day_loaded_by_separate_daily_runs_keeps_its_dividend(tmp_pa
 
     # One backfill of the same days (Yahoo answering after the ex-date) gives the same returns.
     db2 = str(tmp_path / "backfill.duckdb")
-    defs2 = build_definitions(DuckDBWarehouse(path=db2), YFinancePriceSource())
+    defs2 = build_definitions(DuckDBWarehouse(database=db2), YFinancePriceSource())
     with DagsterInstance.ephemeral() as instance:
         assert execute_range(defs2, FEB2, FEB4, instance, "backfill").success
     pd.testing.assert_frame_equal(spy_returns(db2), spy_returns(db))

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets import demo_prices
-from rotation_assets.demo_prices import DemoPriceSource, demo_bars
-from rotation_assets.price_source import PRICE_FRAME_COLUMNS
-from rotation_assets.project_paths import PROJECT_ROOT, SEEDS_DIR
-from rotation_assets.trading_day import FIRST_SESSION, calendar_last_date, sessions_between
+from rotation_assets.defs.prices.sources import DemoPriceSource
+from rotation_assets.paths import PROJECT_ROOT, SEEDS_DIR
+from rotation_assets.sources import demo_prices
+from rotation_assets.sources.base import PRICE_FRAME_COLUMNS
+from rotation_assets.sources.demo_prices import demo_bars
+from rotation_assets.trading_days import FIRST_SESSION, calendar_last_date, sessions_between
 
 UNIVERSE = pd.read_csv(SEEDS_DIR / "universe.csv")["ticker"].tolist()
 FULL_START = dt.date(1990, 1, 2)
@@ -77,7 +78,7 @@ def test_same_values_in_another_process() -> None:
     # Seeds come from CRC-32, not hash(): a different PYTHONHASHSEED must not change anything.
     code = (
         "import datetime as dt, pandas as pd;"
-        "from rotation_assets.demo_prices import DemoPriceSource;"
+        "from rotation_assets.defs.prices.sources import DemoPriceSource;"
         "f = DemoPriceSource().fetch(['TSLA', '^VIX'], dt.date(2015, 3, 2), dt.date(2015, 3, 6));"
         "print(len(f), pd.util.hash_pandas_object(f, index=False).sum())"
     )

@@ -8,16 +8,16 @@ import yaml
 from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
 
 from rotation_assets.cli import execute_range, step_failures
-from rotation_assets.dagster_home import ensure_dagster_home
 from rotation_assets.definitions import build_definitions
-from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.event_log_storage import (
+from rotation_assets.defs.prices.sources import DemoPriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.instance.dagster_home import ensure_dagster_home
+from rotation_assets.instance.event_log_storage import (
     BATCH_SIZE_ENV_VAR,
     DEFAULT_BATCH_SIZE,
     BatchingSqliteEventLogStorage,
 )
-from rotation_assets.trading_day import sessions_between
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.trading_days import sessions_between
 
 START, END = dt.date(2026, 1, 26), dt.date(2026, 1, 30)
 PARTITIONED = [
@@ -50,7 +50,9 @@ def home(request, tmp_path, monkeypatch):
 
 def test_each_partition_is_planned_and_materialized_once_and_the_latest_is_the_last(home, tmp_path):
     sessions = [d.isoformat() for d in sessions_between(START, END)]
-    defs = build_definitions(DuckDBWarehouse(path=str(tmp_path / "w.duckdb")), DemoPriceSource())
+    defs = build_definitions(
+        DuckDBWarehouse(database=str(tmp_path / "w.duckdb")), DemoPriceSource()
+    )
     with DagsterInstance.from_config(str(home)) as instance:
         for _ in range(2):  # a second run over the same range adds a second event per partition
             result = execute_range(defs, START, END, instance, "test", asset_selection=SELECTION)

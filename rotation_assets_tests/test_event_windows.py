@@ -1,14 +1,9 @@
 import pandas as pd
 import pytest
 
-from rotation_assets.event_windows import (
-    EVENT_WINDOWS,
-    MARKET_EVENTS,
-    event_windows,
-    event_windows_spec,
-    load_market_events,
-)
-from rotation_assets.universe import SeedError
+from rotation_assets.metrics.event_windows import EVENT_WINDOWS, event_windows, event_windows_spec
+from rotation_assets.reference.market_events import MARKET_EVENTS, load_market_events
+from rotation_assets.reference.seed_files import SeedError
 
 HEADER = "event_id,name,start_date,end_date,description,source\n"
 

@@ -23,13 +23,13 @@ import yfinance
 from dagster import DagsterInstance
 
 from rotation_assets.cli import execute_range, step_failures
-from rotation_assets.csv_prices import CsvPriceSource, clear_price_file_cache
 from rotation_assets.definitions import build_definitions
-from rotation_assets.defs.reference import assets as reference_assets
-from rotation_assets.trading_day import sessions_between
-from rotation_assets.universe import load_universe
-from rotation_assets.warehouse import DuckDBWarehouse
-from rotation_assets.yfinance_prices import YFinancePriceSource
+from rotation_assets.defs.prices.sources import CsvPriceSource, YFinancePriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.paths import SEEDS_DIR
+from rotation_assets.reference.universe import UNIVERSE_PATH_ENV_VAR, load_universe
+from rotation_assets.sources.csv_prices import clear_price_file_cache
+from rotation_assets.trading_days import sessions_between
 from rotation_assets_tests.test_raw_prices_pipeline import PRICE_COLUMNS, write_demo_csvs
 from rotation_assets_tests.test_warehouse import _hold_open
 from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
@@ -64,7 +64,7 @@ def stored_state(tmp_path_factory) -> Path:
     write_demo_csvs(root / "prices", *STORED)
     clear_price_file_cache()
     defs = build_definitions(
-        DuckDBWarehouse(path=str(root / "w.duckdb")),
+        DuckDBWarehouse(database=str(root / "w.duckdb")),
         CsvPriceSource(price_dir=str(root / "prices")),
     )
     with DagsterInstance.ephemeral() as instance:
@@ -89,7 +89,7 @@ def instance():
 
 def run_week(root: Path, instance, source=None, lock_wait_seconds: float = 60.0):
     defs = build_definitions(
-        DuckDBWarehouse(path=str(root / "w.duckdb"), lock_wait_seconds=lock_wait_seconds),
+        DuckDBWarehouse(database=str(root / "w.duckdb"), lock_wait_seconds=lock_wait_seconds),
         source or CsvPriceSource(price_dir=str(root / "prices")),
     )
     return execute_range(defs, *WEEK, instance, "test")
@@ -286,7 +286,7 @@ def test_analyst_holding_the_live_file_for_5_s_delays_the_run_which_then_succeed
     before = warehouse_dump(stored / "w.duckdb")
     holder = _hold_open(str(stored / "w.duckdb"), 5.0)
     try:
-        with caplog.at_level(logging.WARNING, logger="rotation_assets.warehouse"):
+        with caplog.at_level(logging.WARNING, logger="rotation_assets.warehouse.connection"):
             result = run_week(stored, instance)
     finally:
         holder.wait()
@@ -391,7 +391,7 @@ def test_two_runs_launched_together_both_succeed_one_writer_at_a_time(stored, tm
 def test_partition_key_that_is_not_a_session_is_refused_before_anything_runs(stored, instance):
     before = warehouse_dump(stored / "w.duckdb")
     defs = build_definitions(
-        DuckDBWarehouse(path=str(stored / "w.duckdb")),
+        DuckDBWarehouse(database=str(stored / "w.duckdb")),
         CsvPriceSource(price_dir=str(stored / "prices")),
     )
     job = defs.resolve_job_def("rotation_job")
@@ -409,9 +409,9 @@ def test_unknown_ticker_in_the_universe_seed_fails_naming_it(
 ):
     before = warehouse_dump(stored / "w.duckdb")
     seed = tmp_path / "universe.csv"
-    universe = (reference_assets.SEEDS_DIR / "universe.csv").read_text()
+    universe = (SEEDS_DIR / "universe.csv").read_text()
     seed.write_text(universe.rstrip("\n") + "\nZZZQX,Not a listed fund,small_cap,etf,2000-01-03\n")
-    monkeypatch.setattr(reference_assets, "load_universe", lambda: load_universe(seed))
+    monkeypatch.setenv(UNIVERSE_PATH_ENV_VAR, str(seed))
     download = yf_download((good_bars(TICKERS), [], {"ZZZQX": DELISTED}))
 
     message = only_failure(run_week(stored, instance, YFinancePriceSource()))

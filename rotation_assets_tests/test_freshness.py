@@ -6,12 +6,13 @@ import pytest
 from dagster import AssetMaterialization, DagsterInstance
 
 from rotation_assets.definitions import build_definitions
+from rotation_assets.defs.partitions import trading_day_partitions
 from rotation_assets.defs.prices import freshness
 from rotation_assets.defs.prices.assets import RAW_PRICES_KEY
-from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.session_freshness import due_session, session_freshness
-from rotation_assets.trading_day import NEW_YORK, sessions_between, trading_day_partitions
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.prices.sources import DemoPriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.quality.session_freshness import due_session, session_freshness
+from rotation_assets.trading_days import NEW_YORK, sessions_between
 
 
 def ny(text: str) -> dt.datetime:
@@ -80,7 +81,9 @@ def evaluate(defs, instance, monkeypatch, now: str):
 def test_the_check_passes_on_holidays_with_the_last_session_and_fails_on_a_missing_one(
     tmp_path, instance, monkeypatch
 ):
-    defs = build_definitions(DuckDBWarehouse(path=str(tmp_path / "w.duckdb")), DemoPriceSource())
+    defs = build_definitions(
+        DuckDBWarehouse(database=str(tmp_path / "w.duckdb")), DemoPriceSource()
+    )
     job = defs.resolve_job_def("raw_prices_freshness_job")
     (node,) = job.nodes_in_topological_order
     assert node.name == "raw__prices_fresh_to_latest_session"

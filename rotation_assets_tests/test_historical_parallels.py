@@ -7,18 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.historical_parallels import (
+from rotation_assets.metrics.historical_parallels import (
     EPISODES,
     PERIOD_COMPARISON,
     SIMILARITY,
     detect_episodes,
     episode_similarity,
-    load_historical_periods,
     period_comparison,
 )
-from rotation_assets.pair_spreads import pair_spreads
-from rotation_assets.relative_strength import relative_strength
-from rotation_assets.universe import SeedError
+from rotation_assets.metrics.pair_spreads import pair_spreads
+from rotation_assets.metrics.relative_strength import relative_strength
+from rotation_assets.reference.historical_periods import load_historical_periods
+from rotation_assets.reference.seed_files import SeedError
 
 # Sessions d0..d8 (2024-01-02 is a Tuesday; 2024-01-06/07 are a weekend).
 D = pd.to_datetime(

@@ -3,8 +3,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from rotation_assets.event_windows import load_market_events
-from rotation_assets.leaders_laggards import LEADERS_LAGGARDS, leaders_laggards
+from rotation_assets.metrics.leaders_laggards import LEADERS_LAGGARDS, leaders_laggards
+from rotation_assets.reference.market_events import load_market_events
 
 UNIVERSE = pd.DataFrame(
     {

@@ -13,8 +13,8 @@ from dagster import AssetKey, DagsterInstance
 
 from rotation_assets.cli import execute_range, step_failures
 from rotation_assets.definitions import build_definitions
-from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.prices.sources import DemoPriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
 
 GROUPS = {"reference", "prices", "analytics", "reporting"}
 SPAN = (dt.date(2026, 2, 9), dt.date(2026, 2, 13))
@@ -36,7 +36,7 @@ ORDER BY name, column_index
 def demo_run(tmp_path_factory):
     """(defs, live path, snapshot path, {asset key: [materialization metadata]})."""
     folder = tmp_path_factory.mktemp("operators")
-    warehouse = DuckDBWarehouse(path=str(folder / "rotation.duckdb"))
+    warehouse = DuckDBWarehouse(database=str(folder / "rotation.duckdb"))
     defs = build_definitions(warehouse, DemoPriceSource())
     with DagsterInstance.ephemeral() as instance:
         result = execute_range(defs, *SPAN, instance, "test", log_level="WARNING")
@@ -45,7 +45,7 @@ def demo_run(tmp_path_factory):
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         materialized[materialization.asset_key].append(materialization.metadata)
-    return defs, warehouse.path, warehouse.published_snapshot_path(), materialized
+    return defs, warehouse.database, warehouse.published_snapshot_path(), materialized
 
 
 def asset_specs(defs):
@@ -58,7 +58,9 @@ def table_assets(defs) -> dict[AssetKey, object]:
 
 
 def test_every_asset_is_grouped_owned_kinded_and_described():
-    from rotation_assets.definitions import defs
+    from rotation_assets.definitions import load_definitions
+
+    defs = load_definitions()
 
     specs = asset_specs(defs)
     assert len(specs) >= 22

@@ -6,7 +6,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.storage.dagster_run import DagsterRun
 
-from rotation_assets.orphaned_runs import HOST_TAG, PID_TAG, reap_orphaned_runs
+from rotation_assets.instance.orphaned_runs import HOST_TAG, PID_TAG, reap_orphaned_runs
 
 POOL = "duckdb_warehouse"
 

@@ -3,12 +3,12 @@
 import pandas as pd
 import pytest
 
-from rotation_assets.outperformance_streaks import (
+from rotation_assets.metrics.outperformance_streaks import (
     OUTPERFORMANCE_STREAKS,
     outperformance_streaks,
     streak_sessions_add_up,
 )
-from rotation_assets.pair_spreads import leader_of
+from rotation_assets.metrics.pair_spreads import leader_of
 
 # Session returns (small, large) by leader; the spread's sign sets the leader.
 SMALL_DAY = (0.01, 0.0)

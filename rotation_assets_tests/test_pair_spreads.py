@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.pair_spreads import PAIR_SPREADS, leader_of, pair_spreads
-from rotation_assets.project_paths import SEEDS_DIR
+from rotation_assets.metrics.pair_spreads import PAIR_SPREADS, leader_of, pair_spreads
+from rotation_assets.paths import SEEDS_DIR
 
 D1, D2, D3, D4, D5 = pd.to_datetime(
     ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08"]

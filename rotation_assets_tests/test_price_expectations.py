@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.price_expectations import HELPER_COLUMNS, validate_prices_with_gx
-from rotation_assets.price_quality import OHLC_TOLERANCE, inconsistent_ohlc, nonpositive_prices
-from rotation_assets.raw_prices import RAW_PRICES
+from rotation_assets.quality.expectations import HELPER_COLUMNS, validate_prices_with_gx
+from rotation_assets.quality.price_rules import (
+    OHLC_TOLERANCE,
+    inconsistent_ohlc,
+    nonpositive_prices,
+)
+from rotation_assets.sources.price_window import RAW_PRICES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -243,7 +247,7 @@ def test_sample_size_caps_the_rows_kept():
 def test_module_import_does_not_load_great_expectations():
     # GX costs ~4 s to import; it must wait for the first validation.
     code = (
-        "import sys, rotation_assets.price_expectations; "
+        "import sys, rotation_assets.quality.expectations; "
         "assert 'great_expectations' not in sys.modules, 'great_expectations was imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True, timeout=60)

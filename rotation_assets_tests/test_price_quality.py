@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.price_quality import (
+from rotation_assets.quality.price_rules import (
     audit_prices,
     duplicate_keys,
     inconsistent_ohlc,

@@ -11,15 +11,14 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from rotation_assets import warehouse as warehouse_module
 from rotation_assets.cli import execute_range, step_failures
-from rotation_assets.csv_prices import CsvPriceSource, clear_price_file_cache
 from rotation_assets.definitions import build_definitions
-from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.trading_day import sessions_between
-from rotation_assets.universe import load_universe
-from rotation_assets.warehouse import DuckDBWarehouse
-from rotation_assets.yfinance_prices import YFinancePriceSource
+from rotation_assets.defs.prices.sources import CsvPriceSource, DemoPriceSource, YFinancePriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.reference.universe import load_universe
+from rotation_assets.sources.csv_prices import clear_price_file_cache
+from rotation_assets.trading_days import sessions_between
+from rotation_assets.warehouse import writes as warehouse_module
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
 from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
 
@@ -65,7 +64,7 @@ def csv_week(tmp_path, instance):
     clear_price_file_cache()
     db = str(tmp_path / "w.duckdb")
     defs = build_definitions(
-        DuckDBWarehouse(path=db, lock_wait_seconds=2), CsvPriceSource(price_dir=str(folder))
+        DuckDBWarehouse(database=db, lock_wait_seconds=2), CsvPriceSource(price_dir=str(folder))
     )
     result = execute_range(defs, *WEEK, instance, "test")
     assert result.success, failure_messages(result)
@@ -186,7 +185,7 @@ def test_yfinance_rate_limit_is_retried_with_backoff_then_succeeds(tmp_path, ins
     monkeypatch.setattr(yfinance, "download", fake)
     logging.getLogger("yfinance").propagate = False
     db = str(tmp_path / "w.duckdb")
-    defs = build_definitions(DuckDBWarehouse(path=db), YFinancePriceSource())
+    defs = build_definitions(DuckDBWarehouse(database=db), YFinancePriceSource())
 
     result = execute_range(defs, *WEEK, instance, "test")
 
@@ -206,7 +205,9 @@ def test_csv_backfill_2000_to_2026_holds_exactly_the_file_rows_and_rerun_changes
 ):
     start, end = dt.date(2000, 1, 3), dt.date(2026, 2, 13)
     db = str(tmp_path / "w.duckdb")
-    defs = build_definitions(DuckDBWarehouse(path=db), CsvPriceSource(price_dir=str(SHARED_PRICES)))
+    defs = build_definitions(
+        DuckDBWarehouse(database=db), CsvPriceSource(price_dir=str(SHARED_PRICES))
+    )
     # Only raw prices are asserted here; the whole graph over history runs in test_real_history.
     raw_only = [
         AssetKey(["reference", "universe"]),

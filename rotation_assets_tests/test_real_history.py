@@ -13,9 +13,9 @@ import pytest
 from dagster import DagsterInstance
 
 from rotation_assets.cli import execute_range, step_failures
-from rotation_assets.csv_prices import CsvPriceSource
 from rotation_assets.definitions import build_definitions
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.prices.sources import CsvPriceSource
+from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
 
 pytestmark = requires_shared_prices
@@ -34,7 +34,9 @@ def closes(ticker: str) -> pd.Series:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> str:
     db = str(tmp_path_factory.mktemp("real") / "rotation.duckdb")
-    defs = build_definitions(DuckDBWarehouse(path=db), CsvPriceSource(price_dir=str(SHARED_PRICES)))
+    defs = build_definitions(
+        DuckDBWarehouse(database=db), CsvPriceSource(price_dir=str(SHARED_PRICES))
+    )
     with DagsterInstance.ephemeral() as instance:
         result = execute_range(
             defs, dt.date(1990, 1, 2), _last_date(), instance, "test", log_level="WARNING"

@@ -7,15 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.outperformance_streaks import outperformance_streaks, streak_sessions_add_up
-from rotation_assets.pair_spreads import leader_of, pair_spreads
-from rotation_assets.project_paths import SEEDS_DIR
-from rotation_assets.relative_strength import (
+from rotation_assets.metrics.outperformance_streaks import (
+    outperformance_streaks,
+    streak_sessions_add_up,
+)
+from rotation_assets.metrics.pair_spreads import leader_of, pair_spreads
+from rotation_assets.metrics.relative_strength import (
     RELATIVE_STRENGTH,
     WINDOW_LABELS,
     relative_measures_agree,
     relative_strength,
 )
+from rotation_assets.paths import SEEDS_DIR
 
 
 def spreads_frame(

@@ -11,14 +11,14 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from rotation_assets.charts import SYNTHETIC_LABEL
 from rotation_assets.cli import execute_range, main, step_failures
 from rotation_assets.definitions import build_definitions
-from rotation_assets.demo_prices import DemoPriceSource
-from rotation_assets.report import build_report
-from rotation_assets.report_inputs import CHARTS
-from rotation_assets.reports_folder import ReportsFolder
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.prices.sources import DemoPriceSource
+from rotation_assets.defs.reporting.reports_folder import ReportsFolder
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.reporting.charts import SYNTHETIC_LABEL
+from rotation_assets.reporting.inputs import CHARTS
+from rotation_assets.reporting.report import build_report
 
 PNG = b"\x89PNG\r\n\x1a\n"
 RANGE = (dt.date(2026, 1, 2), dt.date(2026, 2, 13))
@@ -30,7 +30,7 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     db, reports = str(root / "w.duckdb"), root / "reports"
     defs = build_definitions(
-        DuckDBWarehouse(path=db, lock_wait_seconds=2),
+        DuckDBWarehouse(database=db, lock_wait_seconds=2),
         DemoPriceSource(),
         ReportsFolder(path=str(reports)),
     )
@@ -182,8 +182,8 @@ def test_rotation_report_without_a_warehouse_is_a_usage_error(tmp_path, capsys):
 
 
 def test_reports_folder_comes_from_the_environment_and_writes_whole_files(tmp_path, monkeypatch):
-    from rotation_assets.configured_resources import configured_reports_folder
-    from rotation_assets.project_paths import DEFAULT_REPORTS_DIR
+    from rotation_assets.defs.resources import configured_reports_folder
+    from rotation_assets.paths import DEFAULT_REPORTS_DIR
 
     monkeypatch.delenv("ROTATION_REPORTS_DIR")
     assert configured_reports_folder().path == str(DEFAULT_REPORTS_DIR)

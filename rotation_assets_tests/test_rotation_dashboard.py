@@ -12,9 +12,9 @@ from rotation_assets.defs.analytics.assets import (
     VALUATION_GAP,
 )
 from rotation_assets.defs.analytics.dashboard import analytics_rotation_dashboard
-from rotation_assets.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
-from rotation_assets.universe import ROTATION_PAIRS
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
+from rotation_assets.reference.universe import ROTATION_PAIRS
 
 D = pd.Timestamp
 
@@ -73,7 +73,7 @@ def valuation(as_of, pair_id, metric, discount, confidence, origin="published") 
 
 @pytest.fixture
 def warehouse(tmp_path) -> DuckDBWarehouse:
-    wh = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
+    wh = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
     wh.replace_rows(
         ROTATION_PAIRS,
         pd.DataFrame(
@@ -219,7 +219,7 @@ def test_asset_creates_the_view_with_preview_and_schema(warehouse):
 
 
 def test_asset_binds_the_view_before_the_analytics_tables_exist(tmp_path):
-    wh = DuckDBWarehouse(path=str(tmp_path / "fresh.duckdb"), lock_wait_seconds=2)
+    wh = DuckDBWarehouse(database=str(tmp_path / "fresh.duckdb"), lock_wait_seconds=2)
     wh.replace_rows(
         ROTATION_PAIRS,
         pd.DataFrame({"pair_id": ["X_Y"], "small": ["X"], "large": ["Y"], "description": [""]}),

@@ -3,12 +3,12 @@ import datetime as dt
 import exchange_calendars as xcals
 import pytest
 
-from rotation_assets.defs.orchestration.daily import session_to_run
-from rotation_assets.trading_day import (
+from rotation_assets.defs.orchestration.jobs import session_to_run
+from rotation_assets.defs.partitions import trading_day_partitions
+from rotation_assets.trading_days import (
     NEW_YORK,
     latest_completed_session,
     previous_session,
-    trading_day_partitions,
 )
 
 
@@ -70,7 +70,7 @@ def test_schedule_runs_sessions_and_skips_holidays():
 def test_schedule_evaluation_requests_the_session_partition_or_skips():
     from dagster import RunRequest, SkipReason, build_schedule_context
 
-    from rotation_assets.defs.orchestration.daily import after_close_schedule
+    from rotation_assets.defs.orchestration.jobs import after_close_schedule
 
     on_session = build_schedule_context(
         scheduled_execution_time=dt.datetime(2026, 2, 13, 18, 15, tzinfo=NEW_YORK)

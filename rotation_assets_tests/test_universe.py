@@ -3,12 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from rotation_assets.universe import (
-    SeedError,
-    expected_tickers,
-    load_rotation_pairs,
-    load_universe,
-)
+from rotation_assets.reference.seed_files import SeedError
+from rotation_assets.reference.universe import expected_tickers, load_rotation_pairs, load_universe
 
 SHARED_PRICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices"
 

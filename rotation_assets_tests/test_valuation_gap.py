@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.universe import SeedError, load_rotation_pairs, load_universe
-from rotation_assets.valuation_gap import (
+from rotation_assets.metrics.valuation_gap import (
     PRICE_RATIO_PERCENTILE,
     PROXY_MEASURE,
     VALUATION_GAP,
-    index_side,
-    load_valuation_points,
     price_ratio_percentile,
     valuation_gap,
 )
-from rotation_assets.valuation_snapshots import SNAPSHOT_SOURCE, VALUATION_SNAPSHOTS
+from rotation_assets.reference.seed_files import SeedError
+from rotation_assets.reference.universe import load_rotation_pairs, load_universe
+from rotation_assets.reference.valuation_points import index_side, load_valuation_points
+from rotation_assets.sources.valuation_snapshots import SNAPSHOT_SOURCE, VALUATION_SNAPSHOTS
 
 HEADER = "date,index,ticker,metric,value,source,confidence,note\n"
 PAIRS = pd.DataFrame(

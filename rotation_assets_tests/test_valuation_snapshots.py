@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yfinance
 
-from rotation_assets.valuation_snapshots import (
+from rotation_assets.sources.valuation_snapshots import (
     SNAPSHOT_SOURCE,
     VALUATION_SNAPSHOTS,
     fetch_valuation_snapshot,

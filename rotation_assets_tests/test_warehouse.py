@@ -7,14 +7,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from rotation_assets import warehouse as warehouse_module
-from rotation_assets.table_spec import Column, TableSpec
-from rotation_assets.warehouse import (
-    DuckDBWarehouse,
-    EmptyWriteError,
-    WarehouseError,
-    WarehouseLockedError,
-)
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.warehouse import writes as warehouse_module
+from rotation_assets.warehouse.connection import WarehouseError, WarehouseLockedError
+from rotation_assets.warehouse.table_spec import Column, TableSpec
+from rotation_assets.warehouse.writes import EmptyWriteError
 
 SPEC = TableSpec(
     schema="t",
@@ -52,7 +49,7 @@ def stored(wh: DuckDBWarehouse) -> list[tuple]:
 
 @pytest.fixture
 def wh(tmp_path) -> DuckDBWarehouse:
-    wh = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
+    wh = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
     wh.replace_rows(SPEC, bars(["2026-02-02", "2026-02-03", "2026-02-04"], [1.0, 2.0, 3.0]))
     return wh
 
@@ -132,7 +129,7 @@ def _hold_open(path: str, seconds: float) -> subprocess.Popen:
 
 
 def test_write_waits_for_a_reader_that_lets_go(wh):
-    holder = _hold_open(wh.path, 1.0)
+    holder = _hold_open(wh.database, 1.0)
     began = time.monotonic()
     wh.replace_rows(SPEC, bars(["2026-02-03"], [7.0]), window=window("2026-02-03", "2026-02-03"))
     waited = time.monotonic() - began
@@ -143,7 +140,7 @@ def test_write_waits_for_a_reader_that_lets_go(wh):
 
 def test_lock_held_past_the_budget_names_the_holder_and_writes_nothing(wh):
     before = stored(wh)
-    holder = _hold_open(wh.path, 6.0)
+    holder = _hold_open(wh.database, 6.0)
     try:
         with pytest.raises(WarehouseLockedError) as err:
             wh.replace_rows(
@@ -160,7 +157,7 @@ def test_lock_held_past_the_budget_names_the_holder_and_writes_nothing(wh):
 
 
 def test_comments_reach_duckdb(wh):
-    with duckdb.connect(wh.path, read_only=True) as con:
+    with duckdb.connect(wh.database, read_only=True) as con:
         comment = con.execute(
             "SELECT comment FROM duckdb_columns() "
             "WHERE table_name = 'bars' AND column_name = 'close'"

@@ -6,8 +6,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from rotation_assets import warehouse_snapshot
-from rotation_assets.warehouse_snapshot import (
+from rotation_assets.warehouse import snapshot as warehouse_snapshot
+from rotation_assets.warehouse.snapshot import (
     SnapshotError,
     catalog,
     catalog_differences,

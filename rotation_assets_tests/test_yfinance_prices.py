@@ -21,7 +21,8 @@ from yfinance import utils as yf_utils
 from yfinance.data import YfData
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
 
-from rotation_assets.price_source import (
+from rotation_assets.defs.prices.sources import YFinancePriceSource
+from rotation_assets.sources.base import (
     PRICE_FRAME_COLUMNS,
     MissingPricesError,
     PriceSourceError,
@@ -30,7 +31,6 @@ from rotation_assets.price_source import (
     SourceUnavailableError,
     UnknownTickerError,
 )
-from rotation_assets.yfinance_prices import YFinancePriceSource
 
 START, END = dt.date(2026, 2, 2), dt.date(2026, 2, 6)
 WINDOW = "between 2026-02-02 and 2026-02-06"

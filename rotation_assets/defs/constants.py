@@ -1,5 +1,7 @@
 """Names shared by the definitions of every domain."""
 
+from dagster import BackfillPolicy
+
 # Every asset that opens the DuckDB file takes a slot in this pool; the instance's dagster.yaml
 # gives it one slot, so two writers never meet at the file.
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -9,3 +11,7 @@ OWNERS = ["team:rotation"]
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+# Every asset of rotation_job backfills a range in one run (one batched fetch, one analytics
+# refresh), partitioned or not: `dg launch --partition-range` requires it of every asset it runs.
+SINGLE_RUN = BackfillPolicy.single_run()

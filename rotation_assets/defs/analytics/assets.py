@@ -13,17 +13,22 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    BackfillPolicy,
     Config,
     MaterializeResult,
-    MetadataValue,
     TimeWindowPartitionMapping,
     asset,
     multi_asset,
 )
 from pydantic import Field
 
-from rotation_assets import (
+from rotation_assets.catalog import ANALYTICS_TABLES, table
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.partitions import trading_day_partitions
+from rotation_assets.defs.prices.assets import CORPORATE_ACTIONS_KEY, RAW_PRICES_KEY
+from rotation_assets.defs.prices.sources import PriceSource
+from rotation_assets.defs.table_assets import materialization_metadata, table_key, table_metadata
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.metrics import (
     claims_check,
     daily_returns,
     event_windows,
@@ -34,51 +39,39 @@ from rotation_assets import (
     relative_strength,
     valuation_gap,
 )
-from rotation_assets.data_source import combined_source, row_source, with_source
-from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
-from rotation_assets.defs.prices.assets import CORPORATE_ACTIONS_KEY, RAW_PRICES_KEY
-from rotation_assets.defs.reference.assets import (
-    claims,
-    historical_periods,
-    market_events,
-    rotation_pairs,
-    universe,
-    valuation_points,
+from rotation_assets.metrics.provenance import combined_source, row_source
+from rotation_assets.reference.claims import CLAIMS, read_claims
+from rotation_assets.reference.historical_periods import HISTORICAL_PERIODS, read_historical_periods
+from rotation_assets.reference.market_events import MARKET_EVENTS, read_market_events
+from rotation_assets.reference.universe import (
+    ROTATION_PAIRS,
+    UNIVERSE,
+    read_rotation_pairs,
+    read_universe,
 )
-from rotation_assets.price_source import PriceSource
-from rotation_assets.table_spec import TableSpec
-from rotation_assets.trading_day import (
-    latest_completed_session,
-    previous_session,
-    trading_day_partitions,
+from rotation_assets.reference.valuation_points import VALUATION_POINTS, read_valuation_points
+from rotation_assets.sources.price_window import CORPORATE_ACTIONS
+from rotation_assets.sources.valuation_snapshots import (
+    VALUATION_SNAPSHOTS,
+    fetch_valuation_snapshot,
 )
-from rotation_assets.valuation_snapshots import VALUATION_SNAPSHOTS, fetch_valuation_snapshot
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.trading_days import latest_completed_session, previous_session
+from rotation_assets.warehouse.table_spec import TableSpec
 
-DAILY_RETURNS = daily_returns.DAILY_RETURNS
-PAIR_SPREADS = with_source(pair_spreads.PAIR_SPREADS)
-RELATIVE_STRENGTH = with_source(relative_strength.RELATIVE_STRENGTH)
-OUTPERFORMANCE_STREAKS = with_source(outperformance_streaks.OUTPERFORMANCE_STREAKS)
-EVENT_WINDOWS = with_source(event_windows.EVENT_WINDOWS)
-LEADERS_LAGGARDS = with_source(leaders_laggards.LEADERS_LAGGARDS)
-CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
-PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
-EPISODES = with_source(historical_parallels.EPISODES)
-SIMILARITY = with_source(historical_parallels.SIMILARITY)
-VALUATION_GAP = valuation_gap.VALUATION_GAP
-PRICE_PROXY = with_source(valuation_gap.PRICE_RATIO_PERCENTILE)
+DAILY_RETURNS = table("analytics.daily_returns")
+PAIR_SPREADS = table("analytics.pair_spreads")
+RELATIVE_STRENGTH = table("analytics.relative_strength")
+OUTPERFORMANCE_STREAKS = table("analytics.outperformance_streaks")
+EVENT_WINDOWS = table("analytics.event_windows")
+LEADERS_LAGGARDS = table("analytics.leaders_laggards")
+CLAIMS_CHECK = table("analytics.claims_check")
+PERIOD_COMPARISON = table("analytics.historical_parallels")
+EPISODES = table("analytics.rotation_episodes")
+SIMILARITY = table("analytics.episode_similarity")
+VALUATION_GAP = table("analytics.valuation_gap")
+PRICE_PROXY = table("analytics.valuation_price_proxy")
 
 PREVIOUS_SESSION = TimeWindowPartitionMapping(start_offset=-1)
-
-
-def _metadata(spec: TableSpec) -> dict:
-    metadata = {
-        "dagster/column_schema": spec.dagster_schema(),
-        "dagster/table_name": spec.qualified_name,
-    }
-    if spec.partition_column:
-        metadata["partition_expr"] = spec.partition_column
-    return metadata
 
 
 def warehouse_asset(
@@ -93,24 +86,17 @@ def warehouse_asset(
 
     Partitioned tables are keyed by trading day and backfill a whole range in one run.
     """
-    partitioning = (
-        {
-            "partitions_def": trading_day_partitions(),
-            "backfill_policy": BackfillPolicy.single_run(),
-        }
-        if partitioned
-        else {}
-    )
     return asset(
-        key=table.qualified_name.split("."),
+        key=table_key(table),
         group_name=group_name,
         kinds=set(kinds),
         owners=OWNERS,
         pool=WAREHOUSE_POOL,
         deps=deps,
         description=description,
-        metadata=_metadata(table),
-        **partitioning,
+        metadata=table_metadata(table),
+        partitions_def=trading_day_partitions() if partitioned else None,
+        backfill_policy=SINGLE_RUN,
     )
 
 
@@ -126,14 +112,7 @@ def _published(
     preview: pd.DataFrame | None = None,
 ) -> MaterializeResult:
     context.log.info(f"{spec.qualified_name}: wrote {rows} rows")
-    shown = frame if preview is None else preview
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "source": combined_source(frame["source"]) if "source" in frame else "",
-            "preview": MetadataValue.md(shown.head(20).to_markdown(index=False, floatfmt=".4f")),
-        }
-    )
+    return MaterializeResult(metadata=materialization_metadata(frame, rows, preview))
 
 
 def _replace_all(
@@ -172,14 +151,10 @@ def read_returns(
     return frame
 
 
-def read_table(warehouse: DuckDBWarehouse, qualified_name: str) -> pd.DataFrame:
-    return warehouse.query(f"SELECT * FROM {qualified_name}")
-
-
-def read_universe(warehouse: DuckDBWarehouse) -> pd.DataFrame:
-    frame = read_table(warehouse, "reference.universe")
-    frame["first_trading_date"] = pd.to_datetime(frame["first_trading_date"])
-    return frame
+def read_reference(warehouse: DuckDBWarehouse, reader) -> pd.DataFrame:
+    """A reference table through its reader (``rotation_assets.reference``)."""
+    with warehouse.connect() as con:
+        return reader(con)
 
 
 @warehouse_asset(
@@ -202,20 +177,7 @@ def analytics_daily_returns(
         [before, end],
     )
     # Splits after a row's date re-base its close until it is re-fetched: read them all.
-    with warehouse.connect() as con:
-        has_actions = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'raw' AND table_name = 'corporate_actions'"
-        ).fetchone()[0]
-        actions = (
-            con.execute(
-                "SELECT trade_date, ticker, dividend, split_ratio FROM raw.corporate_actions "
-                "WHERE trade_date >= ?",
-                [before],
-            ).df()
-            if has_actions
-            else None
-        )
+    actions = warehouse.read(CORPORATE_ACTIONS, "trade_date >= ?", [before])
     frame = daily_returns.daily_returns(prices, actions)
     frame = frame[frame["trade_date"] >= pd.Timestamp(start)]
     if frame.empty:
@@ -227,7 +189,7 @@ def analytics_daily_returns(
 
 @warehouse_asset(
     PAIR_SPREADS,
-    deps=[analytics_daily_returns, rotation_pairs],
+    deps=[analytics_daily_returns, table_key(ROTATION_PAIRS)],
     description=_doc(pair_spreads),
     partitioned=True,
 )
@@ -236,7 +198,7 @@ def analytics_pair_spreads(
 ) -> MaterializeResult:
     start, end = _window(context)
     returns = read_returns(warehouse, start, end)
-    frame = pair_spreads.pair_spreads(returns, read_table(warehouse, "reference.rotation_pairs"))
+    frame = pair_spreads.pair_spreads(returns, read_reference(warehouse, read_rotation_pairs))
     if frame.empty:
         context.log.info("analytics.pair_spreads: no pair has both sides in this window")
         return MaterializeResult(metadata={"dagster/row_count": 0})
@@ -294,7 +256,7 @@ def analytics_outperformance_streaks(
 
 @warehouse_asset(
     EVENT_WINDOWS,
-    deps=[analytics_daily_returns, market_events, universe],
+    deps=[analytics_daily_returns, table_key(MARKET_EVENTS), table_key(UNIVERSE)],
     description=_doc(event_windows),
 )
 def analytics_event_windows(
@@ -302,7 +264,9 @@ def analytics_event_windows(
 ) -> MaterializeResult:
     returns = read_returns(warehouse)
     frame = event_windows.event_windows(
-        event_windows.load_market_events(), returns, read_universe(warehouse)
+        read_reference(warehouse, read_market_events),
+        returns,
+        read_reference(warehouse, read_universe),
     )
     frame["source"] = combined_source(returns["source"])
     return _replace_all(context, warehouse, EVENT_WINDOWS, frame)
@@ -310,7 +274,7 @@ def analytics_event_windows(
 
 @warehouse_asset(
     LEADERS_LAGGARDS,
-    deps=[analytics_daily_returns, market_events, universe],
+    deps=[analytics_daily_returns, table_key(MARKET_EVENTS), table_key(UNIVERSE)],
     description=_doc(leaders_laggards),
 )
 def analytics_leaders_laggards(
@@ -321,8 +285,8 @@ def analytics_leaders_laggards(
         return _replace_all(context, warehouse, LEADERS_LAGGARDS, returns)
     frame = leaders_laggards.leaders_laggards(
         returns,
-        read_universe(warehouse),
-        event_windows.load_market_events(),
+        read_reference(warehouse, read_universe),
+        read_reference(warehouse, read_market_events),
         as_of=returns["trade_date"].max(),
     )
     frame["source"] = combined_source(returns["source"])
@@ -331,7 +295,12 @@ def analytics_leaders_laggards(
 
 @warehouse_asset(
     CLAIMS_CHECK,
-    deps=[analytics_daily_returns, analytics_outperformance_streaks, claims, universe],
+    deps=[
+        analytics_daily_returns,
+        analytics_outperformance_streaks,
+        table_key(CLAIMS),
+        table_key(UNIVERSE),
+    ],
     description=_doc(claims_check),
 )
 def analytics_claims_check(
@@ -342,10 +311,10 @@ def analytics_claims_check(
     for column in ("start_date", "end_date", "longest_since"):
         streaks[column] = pd.to_datetime(streaks[column])
     frame = claims_check.check_claims(
-        claims_check.load_claims(),
+        read_reference(warehouse, read_claims),
         returns,
-        read_universe(warehouse),
-        read_table(warehouse, "reference.rotation_pairs"),
+        read_reference(warehouse, read_universe),
+        read_reference(warehouse, read_rotation_pairs),
         streaks,
     )
     frame["source"] = combined_source(returns["source"])
@@ -373,9 +342,9 @@ class EpisodeConfig(Config):
     )
 
 
-PARALLELS_KEY = AssetKey(["analytics", "historical_parallels"])
-EPISODES_KEY = AssetKey(["analytics", "rotation_episodes"])
-SIMILARITY_KEY = AssetKey(["analytics", "episode_similarity"])
+PARALLELS_KEY = table_key(PERIOD_COMPARISON)
+EPISODES_KEY = table_key(EPISODES)
+SIMILARITY_KEY = table_key(SIMILARITY)
 
 
 def _spec(key: AssetKey, table: TableSpec, deps: list, description: str) -> AssetSpec:
@@ -386,7 +355,7 @@ def _spec(key: AssetKey, table: TableSpec, deps: list, description: str) -> Asse
         group_name="analytics",
         kinds={"duckdb", "pandas"},
         owners=OWNERS,
-        metadata=_metadata(table),
+        metadata=table_metadata(table),
     )
 
 
@@ -395,7 +364,7 @@ def _spec(key: AssetKey, table: TableSpec, deps: list, description: str) -> Asse
         _spec(
             PARALLELS_KEY,
             PERIOD_COMPARISON,
-            [analytics_daily_returns, analytics_relative_strength, historical_periods],
+            [analytics_daily_returns, analytics_relative_strength, table_key(HISTORICAL_PERIODS)],
             "Each seeded historical period (2000-2006 post dot-com, 2016-17 post-election, "
             "2026, ...) measured per pair: price and total returns of both sides, relative "
             "return, share of sessions led by small, longest small streak, maximum relative "
@@ -417,6 +386,7 @@ def _spec(key: AssetKey, table: TableSpec, deps: list, description: str) -> Asse
         ),
     ],
     name="historical_parallels",
+    backfill_policy=SINGLE_RUN,
     pool=WAREHOUSE_POOL,
 )
 def analytics_historical_parallels(
@@ -432,8 +402,8 @@ def analytics_historical_parallels(
     label = combined_source(returns["source"])
 
     parallels = historical_parallels.period_comparison(
-        historical_parallels.load_historical_periods(),
-        read_table(warehouse, "reference.rotation_pairs"),
+        read_reference(warehouse, read_historical_periods),
+        read_reference(warehouse, read_rotation_pairs),
         returns,
         spreads,
         relative,
@@ -454,7 +424,7 @@ def analytics_historical_parallels(
 
 @warehouse_asset(
     VALUATION_SNAPSHOTS,
-    deps=[rotation_pairs],
+    deps=[table_key(ROTATION_PAIRS)],
     partitioned=True,
     group_name="prices",
     kinds=frozenset({"duckdb", "python"}),
@@ -478,7 +448,7 @@ def raw_valuation_snapshots(
         return MaterializeResult(
             metadata={"dagster/row_count": 0, "note": f"nothing recorded: {why}"}
         )
-    pairs = read_table(warehouse, "reference.rotation_pairs")
+    pairs = read_reference(warehouse, read_rotation_pairs)
     tickers = sorted(set(pairs["small"]) | set(pairs["large"]))
     frame, problems = fetch_valuation_snapshot(tickers, end)
     for problem in problems:
@@ -493,16 +463,16 @@ def raw_valuation_snapshots(
 
 @warehouse_asset(
     VALUATION_GAP,
-    deps=[valuation_points, raw_valuation_snapshots, rotation_pairs],
+    deps=[table_key(VALUATION_POINTS), raw_valuation_snapshots, table_key(ROTATION_PAIRS)],
     description=_doc(valuation_gap),
 )
 def analytics_valuation_gap(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse
 ) -> MaterializeResult:
     frame = valuation_gap.valuation_gap(
-        valuation_gap.load_valuation_points(),
+        read_reference(warehouse, read_valuation_points),
         warehouse.read(VALUATION_SNAPSHOTS),
-        read_table(warehouse, "reference.rotation_pairs"),
+        read_reference(warehouse, read_rotation_pairs),
     )
     return _replace_all(context, warehouse, VALUATION_GAP, frame)
 
@@ -523,35 +493,4 @@ def analytics_valuation_price_proxy(
     return _replace_all(context, warehouse, PRICE_PROXY, frame)
 
 
-ANALYTICS_TABLES = [
-    DAILY_RETURNS,
-    PAIR_SPREADS,
-    RELATIVE_STRENGTH,
-    OUTPERFORMANCE_STREAKS,
-    PERIOD_COMPARISON,
-    EPISODES,
-    SIMILARITY,
-    EVENT_WINDOWS,
-    LEADERS_LAGGARDS,
-    CLAIMS_CHECK,
-    VALUATION_GAP,
-    PRICE_PROXY,
-]
-
-ANALYTICS_KEYS = [
-    AssetKey(["analytics", name])
-    for name in (
-        "daily_returns",
-        "pair_spreads",
-        "relative_strength",
-        "outperformance_streaks",
-        "event_windows",
-        "leaders_laggards",
-        "claims_check",
-        "historical_parallels",
-        "rotation_episodes",
-        "episode_similarity",
-        "valuation_gap",
-        "valuation_price_proxy",
-    )
-]
+ANALYTICS_KEYS = [table_key(spec) for spec in ANALYTICS_TABLES]

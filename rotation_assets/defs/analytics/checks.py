@@ -13,7 +13,6 @@ from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
-    AssetKey,
     MetadataValue,
     asset_check,
 )
@@ -34,14 +33,11 @@ from rotation_assets.defs.analytics.assets import (
 )
 from rotation_assets.defs.constants import WAREHOUSE_POOL
 from rotation_assets.defs.prices.checks import checked_window
-from rotation_assets.outperformance_streaks import streak_sessions_add_up
-from rotation_assets.relative_strength import relative_measures_agree
-from rotation_assets.table_spec import TableSpec
-from rotation_assets.warehouse import DuckDBWarehouse
-
-
-def _key(spec: TableSpec) -> AssetKey:
-    return AssetKey([spec.schema, spec.name])
+from rotation_assets.defs.table_assets import table_key
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.metrics.outperformance_streaks import streak_sessions_add_up
+from rotation_assets.metrics.relative_strength import relative_measures_agree
+from rotation_assets.warehouse.table_spec import TableSpec
 
 
 def read_checked(
@@ -63,7 +59,7 @@ def _violations(
         metadata["sample"] = MetadataValue.md(bad.head(10).to_markdown(index=False))
     return AssetCheckResult(
         check_name=name,
-        asset_key=_key(spec),
+        asset_key=table_key(spec),
         passed=bad.empty,
         severity=AssetCheckSeverity.ERROR,
         description=None if bad.empty else f"{len(bad)} rows of {spec.qualified_name}: {what}",
@@ -75,7 +71,7 @@ def integrity_check(spec: TableSpec) -> AssetChecksDefinition:
     """Keys unique and values defined, for one table."""
 
     @asset_check(
-        asset=_key(spec),
+        asset=table_key(spec),
         name="keys_unique_and_values_defined",
         description=f"{', '.join(spec.key)} unique; no null or NaN in "
         f"{', '.join(c.name for c in spec.columns if not c.nullable)}.",
@@ -96,7 +92,7 @@ def integrity_check(spec: TableSpec) -> AssetChecksDefinition:
 
 
 @asset_check(
-    asset=_key(PAIR_SPREADS),
+    asset=table_key(PAIR_SPREADS),
     name="spread_is_small_minus_large",
     description="spread = small_return - large_return, exactly, on every row.",
     blocking=True,
@@ -109,7 +105,7 @@ def spread_identity(context: AssetCheckExecutionContext, warehouse: DuckDBWareho
 
 
 @asset_check(
-    asset=_key(OUTPERFORMANCE_STREAKS),
+    asset=table_key(OUTPERFORMANCE_STREAKS),
     name="streak_sessions_add_up",
     description="Per pair, the sessions of all streaks equal the pair's non-tie sessions.",
     blocking=True,
@@ -125,7 +121,7 @@ def streaks_add_up(context: AssetCheckExecutionContext, warehouse: DuckDBWarehou
 
 
 @asset_check(
-    asset=_key(RELATIVE_STRENGTH),
+    asset=table_key(RELATIVE_STRENGTH),
     name="one_session_measures_agree",
     description="On a 1-session window, ratio_change, return_difference and spread_sum agree "
     "with the day's returns.",
@@ -141,7 +137,7 @@ def relative_measures(context: AssetCheckExecutionContext, warehouse: DuckDBWare
 
 
 @asset_check(
-    asset=_key(DAILY_RETURNS),
+    asset=table_key(DAILY_RETURNS),
     name="great_expectations_suite",
     description="Great Expectations 1.x suite on the run's daily returns (ephemeral context).",
     blocking=False,
@@ -150,7 +146,7 @@ def relative_measures(context: AssetCheckExecutionContext, warehouse: DuckDBWare
 def daily_returns_great_expectations(
     context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse
 ) -> AssetCheckResult:
-    from rotation_assets.price_expectations import validate_returns_with_gx
+    from rotation_assets.quality.expectations import validate_returns_with_gx
 
     frame, scope = read_checked(context, warehouse, DAILY_RETURNS)
     summary = validate_returns_with_gx(frame)

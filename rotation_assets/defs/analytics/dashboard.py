@@ -2,7 +2,6 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from rotation_assets import rotation_dashboard
 from rotation_assets.defs.analytics.assets import (
     OUTPERFORMANCE_STREAKS,
     RELATIVE_STRENGTH,
@@ -12,9 +11,11 @@ from rotation_assets.defs.analytics.assets import (
     analytics_valuation_gap,
     warehouse_asset,
 )
-from rotation_assets.defs.reference.assets import rotation_pairs
-from rotation_assets.universe import ROTATION_PAIRS
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.table_assets import table_key
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.metrics import rotation_dashboard
+from rotation_assets.reference.universe import ROTATION_PAIRS
+from rotation_assets.warehouse.writes import ensure_table
 
 ROTATION_DASHBOARD = rotation_dashboard.ROTATION_DASHBOARD
 
@@ -25,7 +26,7 @@ ROTATION_DASHBOARD = rotation_dashboard.ROTATION_DASHBOARD
         analytics_relative_strength,
         analytics_outperformance_streaks,
         analytics_valuation_gap,
-        rotation_pairs,
+        table_key(ROTATION_PAIRS),
     ],
     description=rotation_dashboard.__doc__.strip(),
     kinds=frozenset({"duckdb", "sql"}),
@@ -36,8 +37,7 @@ def analytics_rotation_dashboard(
     with warehouse.connect() as con:
         # A table still without rows may not exist yet (first runs); the view must bind anyway.
         for spec in (ROTATION_PAIRS, RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS, VALUATION_GAP):
-            if not warehouse.table_exists(con, spec):
-                warehouse.ensure_table(con, spec)
+            ensure_table(con, spec)
         con.execute("BEGIN TRANSACTION")
         rotation_dashboard.create_dashboard_view(con)
         con.execute("COMMIT")

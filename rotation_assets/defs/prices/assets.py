@@ -6,9 +6,7 @@ import os
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
     AssetSpec,
-    BackfillPolicy,
     Backoff,
     Failure,
     Jitter,
@@ -18,18 +16,21 @@ from dagster import (
     multi_asset,
 )
 
-from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
-from rotation_assets.defs.reference.assets import universe
-from rotation_assets.price_source import PriceSource, PriceSourceError, RetryablePriceSourceError
-from rotation_assets.raw_prices import (
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.partitions import trading_day_partitions
+from rotation_assets.defs.prices.sources import PriceSource
+from rotation_assets.defs.table_assets import table_key, table_metadata
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.reference.universe import UNIVERSE, read_universe
+from rotation_assets.sources.base import PriceSourceError, RetryablePriceSourceError
+from rotation_assets.sources.price_window import (
     CORPORATE_ACTIONS,
     RAW_PRICES,
     PriceAuditError,
     fetch_price_window,
 )
-from rotation_assets.table_spec import TableSpec
-from rotation_assets.trading_day import trading_day_partitions
-from rotation_assets.warehouse import DuckDBWarehouse, TableWrite, WarehouseError
+from rotation_assets.warehouse.connection import WarehouseError
+from rotation_assets.warehouse.writes import TableWrite
 
 # Rate limits and network errors clear with time: by default 3 retries after ~10, 20 and 40 s.
 PRICE_FETCH_RETRY = RetryPolicy(
@@ -41,29 +42,20 @@ PRICE_FETCH_RETRY = RetryPolicy(
 
 
 def stored_universe(warehouse: DuckDBWarehouse) -> pd.DataFrame:
-    """``reference.universe`` as stored, with first_trading_date as datetime64."""
-    try:
-        frame = warehouse.query("SELECT * FROM reference.universe ORDER BY ticker")
-    except Exception as exc:  # a missing table is the usual cause
+    """``reference.universe`` as stored; a Failure saying what to run when it is not there."""
+    with warehouse.connect() as con:
+        frame = read_universe(con)
+    if frame.empty:
         raise Failure(
-            "reference.universe is not in the warehouse: materialize reference/universe first "
-            f"({exc})",
+            "reference.universe is empty or not in the warehouse: materialize "
+            "reference/universe first",
             allow_retries=False,
-        ) from exc
-    frame["first_trading_date"] = pd.to_datetime(frame["first_trading_date"])
+        )
     return frame
 
 
-RAW_PRICES_KEY = AssetKey(["raw", "prices"])
-CORPORATE_ACTIONS_KEY = AssetKey(["raw", "corporate_actions"])
-
-
-def _table_metadata(spec: TableSpec) -> dict:
-    return {
-        "dagster/column_schema": spec.dagster_schema(),
-        "dagster/table_name": spec.qualified_name,
-        "partition_expr": spec.partition_column,
-    }
+RAW_PRICES_KEY = table_key(RAW_PRICES)
+CORPORATE_ACTIONS_KEY = table_key(CORPORATE_ACTIONS)
 
 
 @multi_asset(
@@ -71,26 +63,26 @@ def _table_metadata(spec: TableSpec) -> dict:
         AssetSpec(
             RAW_PRICES_KEY,
             description=RAW_PRICES.description,
-            deps=[universe],
+            deps=[table_key(UNIVERSE)],
             group_name="prices",
             kinds={"duckdb", "python"},
             owners=OWNERS,
-            metadata=_table_metadata(RAW_PRICES),
+            metadata=table_metadata(RAW_PRICES),
         ),
         AssetSpec(
             CORPORATE_ACTIONS_KEY,
             description=CORPORATE_ACTIONS.description,
-            deps=[universe],
+            deps=[table_key(UNIVERSE)],
             group_name="prices",
             kinds={"duckdb", "python"},
             owners=OWNERS,
-            metadata=_table_metadata(CORPORATE_ACTIONS),
+            metadata=table_metadata(CORPORATE_ACTIONS),
         ),
     ],
     name="raw_prices",
     pool=WAREHOUSE_POOL,
     partitions_def=trading_day_partitions(),
-    backfill_policy=BackfillPolicy.single_run(),
+    backfill_policy=SINGLE_RUN,
     retry_policy=PRICE_FETCH_RETRY,
 )
 def raw_prices(

@@ -32,12 +32,12 @@ from rotation_assets.defs.constants import (
     WAREHOUSE_POOL,
 )
 from rotation_assets.defs.prices.assets import RAW_PRICES_KEY, stored_universe
-from rotation_assets.price_quality import RuleResult, audit_prices, large_moves
-from rotation_assets.raw_prices import RAW_PRICES
-from rotation_assets.table_spec import TableSpec
-from rotation_assets.trading_day import FIRST_SESSION, previous_session, sessions_between
-from rotation_assets.universe import expected_tickers_by_session
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.quality.price_rules import RuleResult, audit_prices, large_moves
+from rotation_assets.reference.universe import expected_tickers_by_session
+from rotation_assets.sources.price_window import RAW_PRICES
+from rotation_assets.trading_days import FIRST_SESSION, previous_session, sessions_between
+from rotation_assets.warehouse.table_spec import TableSpec
 
 BLOCKING_RULES = {
     "expected_tickers_present": "Every universe ticker listed by the session has a bar.",
@@ -154,7 +154,7 @@ def raw_prices_great_expectations(
 ) -> AssetCheckResult:
     """Schema, nulls, positivity, OHLC bounds, unique keys and known sources, checked by Great
     Expectations (imported only when this check runs)."""
-    from rotation_assets.price_expectations import validate_prices_with_gx
+    from rotation_assets.quality.expectations import validate_prices_with_gx
 
     sessions = _check_sessions(context, warehouse)
     frame = stored_prices(warehouse, sessions[0], sessions[-1])

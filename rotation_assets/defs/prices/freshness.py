@@ -32,8 +32,8 @@ from dagster import (
 )
 
 from rotation_assets.defs.prices.assets import RAW_PRICES_KEY
-from rotation_assets.session_freshness import DEFAULT_GRACE, session_freshness
-from rotation_assets.trading_day import NEW_YORK
+from rotation_assets.quality.session_freshness import DEFAULT_GRACE, session_freshness
+from rotation_assets.trading_days import NEW_YORK
 
 
 def now() -> dt.datetime:

@@ -1,134 +1,88 @@
-"""Reference seeds: the universe of instruments and the small/large pairs, from ``seeds/``."""
+"""Reference seeds: the universe, the rotation pairs, market events, historical periods, claims
+and published valuation points, each from its CSV in ``seeds/`` to a ``reference`` table.
+
+One multi-asset publishes them all on one connection; each table is still its own asset, and
+the UI can materialize any subset.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
-from rotation_assets.claims_check import CLAIMS, load_claims
-from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
-from rotation_assets.event_windows import MARKET_EVENTS, load_market_events
-from rotation_assets.historical_parallels import HISTORICAL_PERIODS, load_historical_periods
-from rotation_assets.project_paths import SEEDS_DIR
-from rotation_assets.table_spec import TableSpec
-from rotation_assets.universe import (
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.table_assets import materialization_metadata, table_key, table_metadata
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.paths import SEEDS_DIR
+from rotation_assets.reference.claims import CLAIMS, load_claims
+from rotation_assets.reference.historical_periods import HISTORICAL_PERIODS, load_historical_periods
+from rotation_assets.reference.market_events import MARKET_EVENTS, load_market_events
+from rotation_assets.reference.universe import (
     ROTATION_PAIRS,
     UNIVERSE,
     load_rotation_pairs,
     load_universe,
+    universe_seed_path,
 )
-from rotation_assets.valuation_gap import VALUATION_POINTS, load_valuation_points
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.reference.valuation_points import VALUATION_POINTS, load_valuation_points
+from rotation_assets.warehouse.table_spec import TableSpec
+from rotation_assets.warehouse.writes import replace_rows
 
 
-def _publish_seed(
-    context: AssetExecutionContext,
-    warehouse: DuckDBWarehouse,
-    spec: TableSpec,
-    frame: pd.DataFrame,
-) -> MaterializeResult:
-    summary = warehouse.replace_rows(spec, frame)
-    context.log.info(f"{spec.qualified_name}: {summary.rows_written} rows")
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": summary.rows_written,
-            "dagster/table_name": spec.qualified_name,
-            "preview": MetadataValue.md(frame.to_markdown(index=False)),
-        }
-    )
+@dataclass(frozen=True)
+class Seed:
+    spec: TableSpec
+    path: Callable[[], Path]
+    load: Callable[[], pd.DataFrame]
+    deps: tuple[TableSpec, ...] = ()
 
 
-def _seed_metadata(spec: TableSpec, seed: str) -> dict:
-    return {
-        "dagster/column_schema": spec.dagster_schema(),
-        "dagster/table_name": spec.qualified_name,
-        "seed": str(SEEDS_DIR / seed),
-    }
+SEEDS = (
+    Seed(UNIVERSE, universe_seed_path, load_universe),
+    Seed(
+        ROTATION_PAIRS,
+        lambda: SEEDS_DIR / "rotation_pairs.csv",
+        # Both sides of every pair must be universe tickers.
+        lambda: load_rotation_pairs(load_universe()),
+        deps=(UNIVERSE,),
+    ),
+    Seed(MARKET_EVENTS, lambda: SEEDS_DIR / "market_events.csv", load_market_events),
+    Seed(HISTORICAL_PERIODS, lambda: SEEDS_DIR / "historical_periods.csv", load_historical_periods),
+    Seed(CLAIMS, lambda: SEEDS_DIR / "claims.csv", load_claims),
+    Seed(VALUATION_POINTS, lambda: SEEDS_DIR / "valuation_points.csv", load_valuation_points),
+)
 
 
-@asset(
-    key=["reference", "universe"],
-    group_name="reference",
-    kinds={"duckdb", "csv"},
-    owners=OWNERS,
+@multi_asset(
+    specs=[
+        AssetSpec(
+            table_key(seed.spec),
+            description=seed.spec.description,
+            deps=[table_key(dep) for dep in seed.deps],
+            group_name="reference",
+            kinds={"duckdb", "csv"},
+            owners=OWNERS,
+            metadata=table_metadata(seed.spec, seed=str(seed.path())),
+        )
+        for seed in SEEDS
+    ],
+    name="reference_seeds",
+    backfill_policy=SINGLE_RUN,
     pool=WAREHOUSE_POOL,
-    metadata=_seed_metadata(UNIVERSE, "universe.csv"),
+    can_subset=True,
 )
-def universe(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
-    """Instruments loaded every NYSE session: ticker, name, role (small_cap, large_cap, index,
-    stock, macro), instrument type and first trading date, from ``seeds/universe.csv``. A
-    ticker is expected in ``raw.prices`` on every session from its first trading date on."""
-    return _publish_seed(context, warehouse, UNIVERSE, load_universe())
-
-
-@asset(
-    key=["reference", "rotation_pairs"],
-    group_name="reference",
-    kinds={"duckdb", "csv"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-    deps=[universe],
-    metadata=_seed_metadata(ROTATION_PAIRS, "rotation_pairs.csv"),
-)
-def rotation_pairs(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
-    """Small-cap vs large-cap pairs (pair_id, small, large, description) from
-    ``seeds/rotation_pairs.csv``; both sides must be universe tickers."""
-    return _publish_seed(context, warehouse, ROTATION_PAIRS, load_rotation_pairs(load_universe()))
-
-
-def seed_asset(
-    name: str, spec: TableSpec, seed: str, load: Callable[[], pd.DataFrame], description: str
-) -> AssetsDefinition:
-    """An unpartitioned asset publishing one validated seed CSV to ``reference.<name>``."""
-
-    @asset(
-        key=["reference", name],
-        group_name="reference",
-        kinds={"duckdb", "csv"},
-        owners=OWNERS,
-        pool=WAREHOUSE_POOL,
-        description=description,
-        metadata=_seed_metadata(spec, seed),
-    )
-    def _seed(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
-        return _publish_seed(context, warehouse, spec, load())
-
-    return _seed
-
-
-market_events = seed_asset(
-    "market_events",
-    MARKET_EVENTS,
-    "market_events.csv",
-    load_market_events,
-    "Dated market events of the rotation (event_id, name, start_date, end_date, description, "
-    "source) from seeds/market_events.csv; analytics/event_windows measures each.",
-)
-claims = seed_asset(
-    "claims",
-    CLAIMS,
-    "claims.csv",
-    load_claims,
-    "Quantitative claims made in commentary about the rotation, machine-readable (kind, "
-    "tickers, dates, claimed value, tolerance, source) from seeds/claims.csv; "
-    "analytics/claims_check computes each from the warehouse.",
-)
-historical_periods = seed_asset(
-    "historical_periods",
-    HISTORICAL_PERIODS,
-    "historical_periods.csv",
-    load_historical_periods,
-    "Past small-cap rotations to compare with today's (period_id, name, start_date, end_date: "
-    "empty = through the latest session, description, source) from "
-    "seeds/historical_periods.csv; analytics/historical_parallels measures each.",
-)
-valuation_points = seed_asset(
-    "valuation_points",
-    VALUATION_POINTS,
-    "valuation_points.csv",
-    load_valuation_points,
-    "Published forward P/E figures for small- and large-cap indices, each with its publisher "
-    "and a confidence grade (seeds/valuation_points.csv, from ../shared/data/valuation/"
-    "published_pe.csv). No free daily P/E history of the Russell 2000 exists: these points and "
-    "the live-day snapshots are what the valuation gap stands on.",
-)
+def reference_seeds(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
+    """Each selected seed validated (errors name file and line) and written whole, in one
+    transaction per table."""
+    selected = context.selected_asset_keys
+    with warehouse.connect() as con:
+        for seed in SEEDS:
+            key = table_key(seed.spec)
+            if key not in selected:
+                continue
+            frame = seed.load()
+            summary = replace_rows(con, seed.spec, frame)
+            context.log.info(f"{seed.spec.qualified_name}: {summary.rows_written} rows")
+            yield MaterializeResult(asset_key=key, metadata=materialization_metadata(frame))

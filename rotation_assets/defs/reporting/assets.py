@@ -1,42 +1,54 @@
 """Reporting: the rotation charts, rendered after the analytics they draw, written to the reports
-folder and attached to their assets so they show in the Dagster UI."""
+folder and attached to their assets so they show in the Dagster UI.
+
+One multi-asset reads the warehouse once (read-only) and draws every selected chart; each chart
+is still its own asset with its own lineage.
+"""
 
 import base64
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    AssetsDefinition,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
-    asset,
+    multi_asset,
 )
 
-from rotation_assets.defs.constants import OWNERS, WAREHOUSE_POOL
-from rotation_assets.defs.reference.assets import rotation_pairs
-from rotation_assets.report_inputs import CHARTS, read_report_inputs, render_chart
-from rotation_assets.reports_folder import ReportsFolder
-from rotation_assets.warehouse import DuckDBWarehouse
+from rotation_assets.catalog import table
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.reporting.reports_folder import ReportsFolder
+from rotation_assets.defs.table_assets import table_key
+from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.reporting.inputs import CHARTS, read_report_inputs, render_chart
 
-RELATIVE_STRENGTH_KEY = AssetKey(["analytics", "relative_strength"])
 
-# The analytics each chart draws from.
+def _keys(*tables: str) -> list[AssetKey]:
+    return [table_key(table(name)) for name in tables]
+
+
+# The tables each chart draws from.
 CHART_DEPS = {
-    "iwm_qqq_rebased": [RELATIVE_STRENGTH_KEY],
-    "ratio_history": [
-        RELATIVE_STRENGTH_KEY,
-        AssetKey(["analytics", "outperformance_streaks"]),
-        AssetKey(["analytics", "rotation_episodes"]),
-        rotation_pairs,
-    ],
-    "valuation_gap": [AssetKey(["analytics", "valuation_gap"])],
-    "episode_overlay": [
-        RELATIVE_STRENGTH_KEY,
-        AssetKey(["analytics", "rotation_episodes"]),
-        AssetKey(["analytics", "episode_similarity"]),
-        rotation_pairs,
-    ],
+    "iwm_qqq_rebased": _keys("analytics.relative_strength"),
+    "ratio_history": _keys(
+        "analytics.relative_strength",
+        "analytics.outperformance_streaks",
+        "analytics.rotation_episodes",
+        "reference.rotation_pairs",
+    ),
+    "valuation_gap": _keys("analytics.valuation_gap"),
+    "episode_overlay": _keys(
+        "analytics.relative_strength",
+        "analytics.rotation_episodes",
+        "analytics.episode_similarity",
+        "reference.rotation_pairs",
+    ),
 }
+
+
+def chart_key(name: str) -> AssetKey:
+    return AssetKey(["reporting", name])
 
 
 def image_markdown(name: str, png: bytes) -> str:
@@ -44,22 +56,34 @@ def image_markdown(name: str, png: bytes) -> str:
     return f"![{name}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
 
 
-def chart_asset(name: str, description: str) -> AssetsDefinition:
-    @asset(
-        key=["reporting", name],
-        group_name="reporting",
-        kinds={"matplotlib", "duckdb"},
-        owners=OWNERS,
-        pool=WAREHOUSE_POOL,
-        deps=CHART_DEPS[name],
-        description=f"{description}. PNG written to the reports folder (ROTATION_REPORTS_DIR, "
-        f"default reports/) as {name}.png and shown in this asset's metadata.",
-    )
-    def _chart(
-        context: AssetExecutionContext, warehouse: DuckDBWarehouse, reports: ReportsFolder
-    ) -> MaterializeResult:
-        with warehouse.connect(read_only=True) as con:
-            inputs = read_report_inputs(con)
+@multi_asset(
+    specs=[
+        AssetSpec(
+            chart_key(name),
+            group_name="reporting",
+            kinds={"matplotlib", "duckdb"},
+            owners=OWNERS,
+            deps=CHART_DEPS[name],
+            description=f"{description}. PNG written to the reports folder "
+            f"(ROTATION_REPORTS_DIR, default reports/) as {name}.png and shown in this asset's "
+            "metadata.",
+        )
+        for name, description in CHARTS.items()
+    ],
+    name="rotation_charts",
+    backfill_policy=SINGLE_RUN,
+    pool=WAREHOUSE_POOL,
+    can_subset=True,
+)
+def rotation_charts(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, reports: ReportsFolder
+):
+    """Draw the selected charts from one read of the warehouse."""
+    with warehouse.connect(read_only=True) as con:
+        inputs = read_report_inputs(con)
+    for name in CHARTS:
+        if chart_key(name) not in context.selected_asset_keys:
+            continue
         png = render_chart(name, inputs)
         path = reports.write(f"{name}.png", png)
         context.log.info(f"reporting/{name}: {len(png):,} bytes written to {path}")
@@ -73,9 +97,4 @@ def chart_asset(name: str, description: str) -> AssetsDefinition:
             latest = inputs.latest_session
             metadata["source"] = inputs.source
             metadata["latest_session"] = str(latest.date()) if latest is not None else "none"
-        return MaterializeResult(metadata=metadata)
-
-    return _chart
-
-
-REPORTING_ASSETS = [chart_asset(name, description) for name, description in CHARTS.items()]
+        yield MaterializeResult(asset_key=chart_key(name), metadata=metadata)

@@ -1,0 +1,62 @@
+"""The project-local Dagster instance: created on first use, with DuckDB writers serialised."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from rotation_assets.paths import DEFAULT_DAGSTER_HOME
+
+# One slot per pool: the only pool is the DuckDB warehouse, which takes one writer at a time.
+# Op granularity lets a run's other steps go on while one waits for the file.
+DAGSTER_YAML = """\
+# Created by rotation_assets. Every asset that opens the DuckDB warehouse is in the pool
+# `duckdb_warehouse`; one slot means two writers never meet at the file, across runs too.
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: op
+telemetry:
+  enabled: false
+# Dagster's SQLite event log with open connections and batched writes (same files and tables):
+# a backfill records two events per partition and asset. See rotation_assets/event_log_storage.py.
+event_log_storage:
+  module: rotation_assets.instance.event_log_storage
+  class: BatchingSqliteEventLogStorage
+  config:
+    base_dir: {runs_dir}
+"""
+
+
+def dagster_yaml(home: Path) -> str:
+    """The instance config for ``home``; the event log sits where the stock storage puts it."""
+    runs_dir = json.dumps(str(home / "history" / "runs"))  # a JSON string is a YAML string
+    return DAGSTER_YAML.format(runs_dir=runs_dir)
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to ``.dagster_home`` in the project; writes dagster.yaml once."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(dagster_yaml(home))
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@contextlib.contextmanager
+def first_use_lock(home: Path) -> Iterator[None]:
+    """Held while a process opens the instance: two ``rotation`` commands started together on a
+    new DAGSTER_HOME would otherwise both create Dagster's SQLite tables, and the second fails
+    with "table ... already exists"."""
+    with open(home / ".rotation-instance.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,107 @@
+"""What the charts and the HTML report read from the warehouse, and the charts drawn from it.
+
+Read through one (read-only capable) connection; a table that does not exist yet reads as empty,
+so a young warehouse still gives charts that say what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from rotation_assets.catalog import table
+from rotation_assets.metrics.provenance import combined_source
+from rotation_assets.metrics.rotation_dashboard import read_dashboard
+from rotation_assets.warehouse.connection import table_exists
+from rotation_assets.warehouse.table_spec import TableSpec
+from rotation_assets.warehouse.writes import read_table
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    pairs: pd.DataFrame
+    relative: pd.DataFrame
+    streaks: pd.DataFrame
+    episodes: pd.DataFrame
+    similarity: pd.DataFrame
+    valuation: pd.DataFrame
+    parallels: pd.DataFrame
+    claims: pd.DataFrame
+    dashboard: pd.DataFrame
+
+    @property
+    def source(self) -> str:
+        """Price source(s) of the analytics: 'csv', 'synthetic', ... ('unknown' when empty)."""
+        return combined_source(self.relative["source"]) if not self.relative.empty else "unknown"
+
+    @property
+    def synthetic(self) -> bool:
+        return "synthetic" in self.source.split("+")
+
+    @property
+    def latest_session(self) -> pd.Timestamp | None:
+        return None if self.relative.empty else pd.Timestamp(self.relative["trade_date"].max())
+
+
+def _specs() -> dict[str, TableSpec]:
+    return {
+        name: table(qualified)
+        for name, qualified in (
+            ("pairs", "reference.rotation_pairs"),
+            ("relative", "analytics.relative_strength"),
+            ("streaks", "analytics.outperformance_streaks"),
+            ("episodes", "analytics.rotation_episodes"),
+            ("similarity", "analytics.episode_similarity"),
+            ("valuation", "analytics.valuation_gap"),
+            ("parallels", "analytics.historical_parallels"),
+            ("claims", "analytics.claims_check"),
+        )
+    }
+
+
+def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
+    frames = {}
+    for name, spec in _specs().items():
+        frames[name] = spec.with_timestamps(read_table(con, spec))
+    needed = ("pairs", "relative", "streaks", "valuation")
+    if all(
+        table_exists(con, spec.schema, spec.name)
+        for name, spec in _specs().items()
+        if name in needed
+    ):
+        dashboard = read_dashboard(con)
+    else:
+        dashboard = pd.DataFrame()
+    return ReportInputs(**frames, dashboard=dashboard)
+
+
+CHARTS = {
+    "iwm_qqq_rebased": "IWM vs QQQ total return rebased to 100 over the last 90 sessions",
+    "ratio_history": "Each pair's small/large ratio over its history, streaks of 10+ sessions "
+    "and rotation episodes shaded",
+    "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures)",
+    "episode_overlay": "The current rotation episode over its most similar past episodes",
+}
+
+
+def render_chart(name: str, inputs: ReportInputs) -> bytes:
+    """PNG bytes of the chart ``name`` (a key of CHARTS)."""
+    # matplotlib is imported when a chart is drawn, not when the code location loads.
+    from rotation_assets.reporting import charts
+
+    pair_ids = list(inputs.pairs["pair_id"])
+    if name == "iwm_qqq_rebased":
+        return charts.rebased_pair_chart(inputs.relative, "IWM_QQQ", "IWM", "QQQ", 90)
+    if name == "ratio_history":
+        return charts.ratio_history_chart(
+            inputs.relative, inputs.streaks, inputs.episodes, pair_ids
+        )
+    if name == "valuation_gap":
+        return charts.valuation_gap_chart(inputs.valuation)
+    if name == "episode_overlay":
+        return charts.episode_overlay_chart(
+            inputs.relative, inputs.episodes, inputs.similarity, pair_ids
+        )
+    raise KeyError(f"no chart named {name!r}; charts: {', '.join(CHARTS)}")

@@ -1,0 +1,297 @@
+"""The HTML report of the latest session: one self-contained file (charts embedded as base64).
+
+Sections: the dashboard (analytics.rotation_dashboard), the charts, streak records (the longest
+run per pair and leader, and the current one), historical parallels (seeded periods and the
+most similar past episodes), and the claims with their verdicts. Reads the warehouse read-only;
+a report of synthetic (demo) data says so at the top and on every chart.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rotation_assets.reporting.inputs import CHARTS, ReportInputs, read_report_inputs, render_chart
+from rotation_assets.warehouse.connection import read_only_connection
+
+SYNTHETIC_LABEL = "SYNTHETIC DATA - not market data"  # as on the charts (charts.SYNTHETIC_LABEL)
+
+STYLE = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 24px auto;
+       max-width: 1320px; color: #222; line-height: 1.4; }
+h1 { margin-bottom: 4px; } h2 { margin-top: 36px; border-bottom: 1px solid #ccc; }
+.meta { color: #555; margin-top: 0; }
+.synthetic { background: #b00020; color: white; padding: 12px 16px; font-size: 20px;
+             font-weight: bold; border-radius: 4px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; vertical-align: top; }
+th { background: #f3f3f3; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.scroll { overflow-x: auto; }
+figure { margin: 16px 0 28px; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 13px; }
+.verdict-confirmed { background: #e3f4e3; } .verdict-close { background: #fff6d6; }
+.verdict-contradicted { background: #fde2e2; } .verdict-not_computable { background: #eee; }
+"""
+
+
+def _cell(value, kind: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "<td>-</td>" if kind == "text" else '<td class="num">-</td>'
+    if kind == "pct":
+        return f'<td class="num">{value:+.1%}</td>'
+    if kind == "share":
+        return f'<td class="num">{value:.0%}</td>'
+    if kind == "float":
+        return f'<td class="num">{value:,.2f}</td>'
+    if kind == "int":
+        return f'<td class="num">{int(value):,}</td>'
+    if kind == "date":
+        return f'<td class="num">{pd.Timestamp(value).date()}</td>'
+    if kind == "num_text":  # a number already written out (claims in their units)
+        return f'<td class="num">{html.escape(str(value))}</td>'
+    return f"<td>{html.escape(str(value))}</td>"
+
+
+def html_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None) -> str:
+    """A table of ``frame``: columns as (column, heading, kind); kind = text, pct, share, float,
+    int, date or num_text (a number already written out). ``row_class(row)`` may name a CSS
+    class per row."""
+    if frame.empty:
+        return "<p><em>No rows yet.</em></p>"
+    head = "".join(f"<th>{html.escape(heading)}</th>" for _, heading, _ in columns)
+    body = []
+    for row in frame.to_dict("records"):
+        css = f' class="{row_class(row)}"' if row_class else ""
+        cells = "".join(_cell(row.get(column), kind) for column, _, kind in columns)
+        body.append(f"<tr{css}>{cells}</tr>")
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+DASHBOARD_COLUMNS = [
+    ("pair_id", "pair", "text"),
+    ("trade_date", "latest session", "date"),
+    ("ratio_change_ytd", "ratio YTD", "pct"),
+    ("return_difference_ytd", "return diff YTD", "pct"),
+    ("spread_sum_ytd", "spread sum YTD", "pct"),
+    ("ratio_change_20", "ratio 20d", "pct"),
+    ("return_difference_20", "return diff 20d", "pct"),
+    ("ratio_change_60", "ratio 60d", "pct"),
+    ("return_difference_60", "return diff 60d", "pct"),
+    ("ratio_change_252", "ratio 252d", "pct"),
+    ("ratio_change_252_percentile", "252d percentile", "share"),
+    ("streak_leader", "streak leader", "text"),
+    ("streak_sessions", "streak sessions", "int"),
+    ("streak_start_date", "streak since", "date"),
+    ("streak_longest_since", "longest since", "date"),
+    ("valuation_discount", "P/E discount", "share"),
+    ("valuation_as_of", "P/E as of", "date"),
+    ("source", "source", "text"),
+]
+
+
+def streak_records(streaks: pd.DataFrame) -> pd.DataFrame:
+    """Per pair and leader: the longest run (the most recent if several share the record), with
+    the length and start of the current run when it is that leader's."""
+    if streaks.empty:
+        return pd.DataFrame()
+    ordered = streaks.sort_values(["pair_id", "leader", "sessions", "end_date"])
+    longest = ordered.groupby(["pair_id", "leader"], as_index=False).tail(1)
+    current = streaks[streaks["is_current"].astype(bool)][
+        ["pair_id", "leader", "sessions", "start_date", "longest_since"]
+    ].rename(
+        columns={
+            "sessions": "current_sessions",
+            "start_date": "current_start",
+            "longest_since": "current_longest_since",
+        }
+    )
+    records = longest.merge(current, on=["pair_id", "leader"], how="left")
+    return records.sort_values(["pair_id", "leader"]).reset_index(drop=True)
+
+
+STREAK_COLUMNS = [
+    ("pair_id", "pair", "text"),
+    ("leader", "leader", "text"),
+    ("sessions", "record sessions", "int"),
+    ("start_date", "record from", "date"),
+    ("end_date", "record to", "date"),
+    ("spread", "record spread", "pct"),
+    ("current_sessions", "current sessions", "int"),
+    ("current_start", "current since", "date"),
+    ("current_longest_since", "current is longest since", "date"),
+]
+
+PARALLEL_COLUMNS = [
+    ("period_id", "period", "text"),
+    ("pair_id", "pair", "text"),
+    ("first_session", "from", "date"),
+    ("last_session", "to", "date"),
+    ("sessions", "sessions", "int"),
+    ("small_total_return", "small TR", "pct"),
+    ("large_total_return", "large TR", "pct"),
+    ("relative_return", "relative", "pct"),
+    ("small_led_share", "small-led share", "share"),
+    ("longest_small_streak", "longest small streak", "int"),
+    ("max_relative_drawdown", "max rel. drawdown", "pct"),
+    ("coverage_note", "coverage", "text"),
+]
+
+SIMILARITY_COLUMNS = [
+    ("pair_id", "pair", "text"),
+    ("current_episode_id", "current episode", "text"),
+    ("rank", "rank", "int"),
+    ("past_episode_id", "past episode", "text"),
+    ("past_episode_sessions", "past sessions", "int"),
+    ("sessions_compared", "compared", "int"),
+    ("rmse", "RMSE (points)", "float"),
+    ("correlation", "correlation", "float"),
+]
+
+CLAIM_COLUMNS = [
+    ("claim_id", "claim", "text"),
+    ("text", "what was claimed", "text"),
+    ("claimed", "claimed", "num_text"),
+    ("computed", "computed", "num_text"),
+    ("off_by", "difference", "num_text"),
+    ("verdict", "verdict", "text"),
+    ("reason", "how it was checked", "text"),
+]
+
+
+def _in_unit(value, unit: str, signed: bool = False) -> str | None:
+    """A claim value as its unit reads: returns in %, sessions and years as integers."""
+    if value is None or pd.isna(value):
+        return None
+    if unit == "return":
+        return f"{value:+.1%}" if signed else f"{value:.1%}"
+    return f"{value:+.0f}" if signed else f"{value:.0f}"
+
+
+def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
+    """claims_check rows with claimed, computed and difference written in each claim's unit."""
+    if claims.empty:
+        return claims
+    frame = claims.sort_values("claim_id").copy()
+    for column, shown, signed in (
+        ("claimed_value", "claimed", False),
+        ("computed_value", "computed", False),
+        ("difference", "off_by", True),
+    ):
+        frame[shown] = [
+            _in_unit(v, u, signed) for v, u in zip(frame[column], frame["unit"], strict=True)
+        ]
+    return frame
+
+
+def _figure(name: str, caption: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure id="chart-{name}"><img alt="{html.escape(caption)}" '
+        f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption>'
+        "</figure>"
+    )
+
+
+def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
+    """The report for the latest session in ``inputs`` as one HTML document."""
+    latest = inputs.latest_session
+    session = str(latest.date()) if latest is not None else "no session loaded yet"
+    title = f"Small-cap vs large-cap rotation: {session}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}{' (SYNTHETIC)' if inputs.synthetic else ''}</title>",
+        f"<style>{STYLE}</style></head><body>",
+    ]
+    if inputs.synthetic:
+        parts.append(
+            f'<p class="synthetic">{SYNTHETIC_LABEL}: this report is built from generated demo '
+            "prices (source = 'synthetic'). Nothing in it describes real markets.</p>"
+        )
+    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    parts += [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="meta">Price source: <b>{html.escape(inputs.source)}</b> &middot; '
+        f"warehouse {html.escape(warehouse_path)} &middot; generated {generated}. Returns are "
+        "simple (+1.0% = 0.01); ratio = 100 &times; small total-return index / large.</p>",
+        "<h2>Dashboard</h2>",
+        "<p>One row per pair (<code>analytics.rotation_dashboard</code>): ratio change, "
+        "return difference and spread sum year to date and over 20, 60 and 252 sessions; "
+        "the current streak and since when it is the longest; the latest published P/E "
+        "discount.</p>",
+        html_table(inputs.dashboard, DASHBOARD_COLUMNS),
+        "<h2>Charts</h2>",
+    ]
+    parts += [_figure(name, text, render_chart(name, inputs)) for name, text in CHARTS.items()]
+    parts += [
+        "<h2>Streak records</h2>",
+        "<p>Runs of consecutive sessions led by the same side "
+        "(<code>analytics.outperformance_streaks</code>): the longest per pair and leader "
+        "(the most recent if tied), and the current run.</p>",
+        html_table(streak_records(inputs.streaks), STREAK_COLUMNS),
+        "<h2>Historical parallels</h2>",
+        "<p>Seeded periods measured per pair (<code>analytics.historical_parallels</code>; "
+        "total returns).</p>",
+        html_table(
+            inputs.parallels.sort_values(["period_id", "pair_id"])
+            if not inputs.parallels.empty
+            else inputs.parallels,
+            PARALLEL_COLUMNS,
+        ),
+        "<p>Past episodes most like the current one (<code>analytics.episode_similarity"
+        "</code>, top 3 by RMSE of the rebased ratio paths).</p>",
+        html_table(
+            inputs.similarity[inputs.similarity["rank"] <= 3].sort_values(["pair_id", "rank"]),
+            SIMILARITY_COLUMNS,
+        ),
+        "<h2>Claims</h2>",
+        "<p>Claims made about this rotation checked against the warehouse "
+        "(<code>analytics.claims_check</code>): confirmed within tolerance, close within twice "
+        "it, contradicted, or not computable.</p>",
+        html_table(
+            claims_display(inputs.claims),
+            CLAIM_COLUMNS,
+            row_class=lambda row: f"verdict-{row['verdict']}",
+        ),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Report:
+    html: str
+    latest_session: dt.date | None
+    synthetic: bool
+
+    @property
+    def filename(self) -> str:
+        """rotation_report_<latest session>.html (``_empty`` before any session is loaded)."""
+        return f"rotation_report_{self.latest_session or 'empty'}.html"
+
+
+def build_report(warehouse_path: str | Path, lock_wait_seconds: float = 60.0) -> Report:
+    """The report of the warehouse file at ``warehouse_path``, opened read-only."""
+    path = str(Path(warehouse_path).resolve())
+    with read_only_connection(path, lock_wait_seconds) as con:
+        inputs = read_report_inputs(con)
+    latest = inputs.latest_session
+    return Report(
+        html=render_html(inputs, path),
+        latest_session=latest.date() if latest is not None else None,
+        synthetic=inputs.synthetic,
+    )
+
+
+def render_report(warehouse_path: str | Path) -> str:
+    """The HTML report of the warehouse file, read read-only."""
+    return build_report(warehouse_path).html

@@ -1,0 +1,148 @@
+"""``raw.prices``: fetch a window of sessions, audit it, and shape it for the warehouse.
+
+Audit before publish: the frame is checked with the blocking rules of ``price_quality`` before
+anything is written, so a bad fetch fails the run and leaves stored rows as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rotation_assets.quality.price_rules import RuleResult, audit_prices
+from rotation_assets.reference.universe import expected_tickers, expected_tickers_by_session
+from rotation_assets.sources.base import PRICE_FIELDS, BarSource
+from rotation_assets.warehouse.table_spec import Column, TableSpec
+
+RAW_PRICES = TableSpec(
+    schema="raw",
+    name="prices",
+    description=(
+        "Daily bars of the universe, one row per NYSE session and ticker, partitioned by "
+        "trade_date. Loaded by the raw_prices asset from the configured price source."
+    ),
+    columns=(
+        Column("trade_date", "DATE", "NYSE session (the partition key).", nullable=False),
+        Column("ticker", "VARCHAR", "Yahoo Finance symbol.", nullable=False),
+        Column("open", "DOUBLE", "Opening price, split-adjusted.", nullable=False),
+        Column("high", "DOUBLE", "Session high, split-adjusted.", nullable=False),
+        Column("low", "DOUBLE", "Session low, split-adjusted.", nullable=False),
+        Column(
+            "close",
+            "DOUBLE",
+            "Closing price, split-adjusted (not dividend-adjusted).",
+            nullable=False,
+        ),
+        Column(
+            "adj_close",
+            "DOUBLE",
+            "Close adjusted for splits and dividends (total return); its base moves with every "
+            "new dividend, so compare adj_close values only within one load.",
+            nullable=False,
+        ),
+        Column(
+            "volume",
+            "DOUBLE",
+            "Shares traded, as the vendor reports it (meaningless for an index); empty where "
+            "it has none (^VIX).",
+        ),
+        Column(
+            "source",
+            "VARCHAR",
+            "Where the row came from: yfinance, csv or synthetic (demo data, never market data).",
+            nullable=False,
+        ),
+        Column(
+            "loaded_at",
+            "TIMESTAMP",
+            "UTC time this exact row was first loaded; re-loading identical values keeps it.",
+            nullable=False,
+        ),
+    ),
+    key=("trade_date", "ticker"),
+    partition_column="trade_date",
+)
+
+
+CORPORATE_ACTIONS = TableSpec(
+    schema="raw",
+    name="corporate_actions",
+    description=(
+        "Dividends and splits by ex-date, as reported by yfinance (actions=True) with each load; "
+        "the csv and demo sources have one adjustment basis per file and record none."
+    ),
+    columns=(
+        Column("trade_date", "DATE", "Ex-date (an NYSE session).", nullable=False),
+        Column("ticker", "VARCHAR", "Yahoo Finance symbol.", nullable=False),
+        Column(
+            "dividend",
+            "DOUBLE",
+            "Cash dividend per share going ex on trade_date, on the split basis of loaded_at.",
+        ),
+        Column("split_ratio", "DOUBLE", "New shares per old share (2.0 = 2-for-1); 1 if none."),
+        Column("source", "VARCHAR", "Where the action came from (yfinance).", nullable=False),
+        Column("loaded_at", "TIMESTAMP", "UTC time the action was fetched.", nullable=False),
+    ),
+    key=("trade_date", "ticker"),
+    partition_column="trade_date",
+)
+
+
+class PriceAuditError(Exception):
+    """A fetched window broke a blocking quality rule; nothing was written."""
+
+    def __init__(self, failures: list[RuleResult]):
+        self.failures = failures
+        super().__init__(
+            "Blocked before write, stored rows unchanged: "
+            + " | ".join(f.summary() for f in failures)
+        )
+
+
+@dataclass(frozen=True)
+class PriceWindow:
+    """A fetched and audited window, ready to publish."""
+
+    prices: pd.DataFrame  # raw.prices rows
+    actions: pd.DataFrame | None  # raw.corporate_actions rows; None when the source has none
+    audit: list[RuleResult]
+
+
+def fetch_price_window(
+    source: BarSource,
+    universe: pd.DataFrame,
+    sessions: list[dt.date],
+    loaded_at: dt.datetime,
+) -> PriceWindow:
+    """Fetch and audit the bars of ``sessions`` for the universe, ready for ``raw.prices``.
+
+    Only tickers listed by the last session are asked for, and rows outside the sessions (a
+    vendor's non-session bars, or a ticker's bars before its first trading date) are dropped.
+    Raises ``PriceAuditError`` when any blocking rule failed.
+    """
+    start, end = sessions[0], sessions[-1]
+    tickers = expected_tickers(universe, end)
+    frame = source.fetch(tickers, start, end)
+    frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
+
+    first_date = universe.set_index("ticker")["first_trading_date"]
+    session_index = pd.DatetimeIndex(pd.to_datetime(sessions))
+    keep = frame["trade_date"].isin(session_index) & (
+        frame["trade_date"] >= frame["ticker"].map(first_date)
+    )
+    frame = frame[keep].sort_values(["trade_date", "ticker"]).reset_index(drop=True)
+
+    results = audit_prices(frame, expected_tickers_by_session(universe), sessions)
+    failures = [r for r in results if not r.passed]
+    if failures:
+        raise PriceAuditError(failures)
+
+    frame[PRICE_FIELDS] = frame[PRICE_FIELDS].astype("float64")
+    frame = frame.assign(source=source.label, loaded_at=pd.Timestamp(loaded_at))
+    actions = None
+    if source.records_actions:
+        has_action = (frame["dividend"].fillna(0) != 0) | (frame["split_ratio"].fillna(1) != 1)
+        actions = CORPORATE_ACTIONS.conform(frame[has_action])
+    return PriceWindow(RAW_PRICES.conform(frame), actions, results)

@@ -1,0 +1,169 @@
+"""Transactional writes: a slice of a table replaced in one DuckDB transaction.
+
+Every write replaces a slice of a table (a window of trading days, or the whole table) inside
+one transaction: either the new rows are all there, or the old ones are untouched. Nothing is
+written from an empty frame, and columns are inserted by name, never by position (the stock
+DuckDB IO manager deletes a window and inserts by position in separate statements, and an empty
+frame deletes the partition).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from rotation_assets.warehouse.connection import WarehouseError, table_exists
+from rotation_assets.warehouse.table_spec import TableSpec
+
+
+class EmptyWriteError(WarehouseError):
+    """A write was handed no rows; refusing it keeps the stored partition."""
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """One table's part of a transactional write (see ``replace_tables``)."""
+
+    spec: TableSpec
+    frame: pd.DataFrame
+    window: tuple[dt.date, dt.date] | None = None
+    keep_first_seen: str | None = None
+    # A window may legitimately hold nothing (no dividends this week): then it is only cleared.
+    allow_empty: bool = False
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    table: str
+    rows_written: int
+    rows_before: int
+    rows_unchanged: int
+
+    @property
+    def rows_changed(self) -> int:
+        return self.rows_written - self.rows_unchanged
+
+
+def _after_delete(table: str) -> None:
+    """Seam between the delete and the insert, where fault-injection tests raise."""
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """Create the table (and its schema) if missing, with its COMMENT ON descriptions."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {spec.schema}")
+    con.execute(spec.create_sql())
+    for statement in spec.comment_sql():
+        con.execute(statement)
+
+
+def read_table(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, where: str = "", params: list | None = None
+) -> pd.DataFrame:
+    """Rows of ``spec``'s table (optionally ``WHERE ...``); empty, typed, if not created yet."""
+    if not table_exists(con, spec.schema, spec.name):
+        return spec.empty()
+    sql = f"SELECT * FROM {spec.qualified_name}" + (f" WHERE {where}" if where else "")
+    return con.execute(sql, params or []).df()
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    window: tuple[dt.date, dt.date] | None = None,
+    keep_first_seen: str | None = None,
+) -> WriteSummary:
+    """Replace the rows of ``window`` (or the whole table) with ``frame``, atomically.
+
+    ``window`` bounds the table's partition column, both ends inclusive; rows of ``frame``
+    outside it are an error rather than silently written. ``keep_first_seen`` names a
+    timestamp column (``loaded_at``) that keeps its stored value on rows whose other values
+    are unchanged, so re-loading identical data changes nothing. An empty frame is refused.
+    """
+    (summary,) = replace_tables(con, [TableWrite(spec, frame, window, keep_first_seen)])
+    return summary
+
+
+def replace_tables(con: duckdb.DuckDBPyConnection, writes: list[TableWrite]) -> list[WriteSummary]:
+    """Several ``replace_rows`` in one transaction: all of them land, or none."""
+    prepared = [(w, _prepare(w)) for w in writes]
+    for write, _ in prepared:
+        ensure_table(con, write.spec)
+    summaries = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for write, (frame, where, params) in prepared:
+            summaries.append(_replace(con, write, frame, where, params))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return summaries
+
+
+def _prepare(write: TableWrite) -> tuple[pd.DataFrame, str, list]:
+    spec, window = write.spec, write.window
+    if write.frame.empty and not write.allow_empty:
+        raise EmptyWriteError(
+            f"Refusing to write no rows to {spec.qualified_name}"
+            + (f" for {window[0]}..{window[1]}" if window else "")
+            + "; stored rows are unchanged."
+        )
+    frame = spec.conform(write.frame)
+    if window is None:
+        return frame, "", []
+    col = spec.partition_column
+    if col is None:
+        raise ValueError(f"{spec.qualified_name} is not partitioned")
+    dates = pd.to_datetime(frame[col]).dt.date
+    outside = frame[(dates < window[0]) | (dates > window[1])]
+    if not outside.empty:
+        raise WarehouseError(
+            f"{len(outside)} rows for {spec.qualified_name} fall outside the partition "
+            f"window {window[0]}..{window[1]}; nothing was written."
+        )
+    return frame, f" WHERE {col} BETWEEN ? AND ?", [window[0], window[1]]
+
+
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    write: TableWrite,
+    frame: pd.DataFrame,
+    where: str,
+    params: list,
+) -> WriteSummary:
+    table, columns = write.spec.qualified_name, write.spec.column_names
+    con.register("incoming_frame", frame)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE incoming AS "
+            f"SELECT {', '.join(columns)} FROM incoming_frame"
+        )
+    finally:
+        con.unregister("incoming_frame")
+    rows_before = con.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0]
+    unchanged = 0
+    if write.keep_first_seen and not frame.empty:
+        kept = write.keep_first_seen
+        same = " AND ".join(
+            f"s.{c} IS NOT DISTINCT FROM incoming.{c}" for c in columns if c != kept
+        )
+        unchanged = con.execute(
+            f"UPDATE incoming SET {kept} = s.{kept} "
+            f"FROM (SELECT * FROM {table}{where}) s WHERE {same}",
+            params,
+        ).fetchone()[0]
+    con.execute(f"DELETE FROM {table}{where}", params)
+    _after_delete(table)
+    # BY NAME: never rely on column position.
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+    con.execute("DROP TABLE incoming")
+    return WriteSummary(
+        table=table,
+        rows_written=len(frame),
+        rows_before=int(rows_before),
+        rows_unchanged=int(unchanged),
+    )

@@ -1,0 +1,32 @@
+"""The layout keeps its promises: domain code imports no Dagster, and nothing reaches into
+Dagster's private modules."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rotation_assets"
+# Plain domain code: sources, reference seeds, quality rules, metrics, warehouse I/O, reporting.
+PLAIN = ("sources", "quality", "reference", "metrics", "warehouse", "reporting")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (lazy imports inside functions count too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", PLAIN)
+def test_domain_packages_import_no_dagster_and_nothing_from_defs(package):
+    files = sorted((PACKAGE / package).rglob("*.py"))
+    assert files, package
+    for path in files:
+        for module in imported_modules(path):
+            assert not module.split(".")[0].startswith("dagster"), f"{path}: imports {module}"
+            assert not module.startswith("rotation_assets.defs"), f"{path}: imports {module}"
