@@ -38,3 +38,21 @@ def row_source(*columns: pd.Series) -> pd.Series:
     """Row-wise combined source of several source columns (e.g. a pair's two sides)."""
     frame = pd.concat(columns, axis=1)
     return frame.apply(lambda row: combined_source(row.tolist()), axis=1)
+
+
+def sql_sources_aggregate(column: str = "source") -> str:
+    """SQL aggregate: the combined source of a group's rows ('csv', 'csv+synthetic'), like
+    ``combined_source``."""
+    return (
+        f"coalesce(nullif(array_to_string(list_sort(list_distinct(flatten("
+        f"list(string_split({column}, '+'))))), '+'), ''), 'unknown')"
+    )
+
+
+def sql_sources_of(*columns: str) -> str:
+    """SQL expression: the combined source of several source columns of one row."""
+    parts = ", ".join(f"string_split({c}, '+')" for c in columns)
+    return (
+        f"coalesce(nullif(array_to_string(list_sort(list_distinct(flatten([{parts}]))), '+'), "
+        f"''), 'unknown')"
+    )
