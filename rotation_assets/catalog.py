@@ -2,31 +2,21 @@
 
 Each table's columns are defined once, in the module that computes it; this list says which
 tables the warehouse holds. Analytics tables carry a ``source`` column beside their measures
-(``metrics.provenance``). The table guide, the published snapshot's dependencies and the
-checks that every table is documented all read this list.
+(``metrics.provenance``). The table guide, the assets' definitions, the published snapshot's
+dependencies and the checks that every table is documented all read this list.
 """
 
 from __future__ import annotations
 
-from rotation_assets.metrics import (
-    claims_check,
-    daily_returns,
-    event_windows,
-    historical_parallels,
-    leaders_laggards,
-    outperformance_streaks,
-    pair_spreads,
-    relative_strength,
-    valuation_gap,
-)
-from rotation_assets.metrics.provenance import with_source
+from rotation_assets.metrics import analytics_tables
+from rotation_assets.metrics.refresh import REFRESH_STATE
 from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD
 from rotation_assets.reference.claims import CLAIMS
 from rotation_assets.reference.historical_periods import HISTORICAL_PERIODS
 from rotation_assets.reference.market_events import MARKET_EVENTS
 from rotation_assets.reference.universe import ROTATION_PAIRS, UNIVERSE
 from rotation_assets.reference.valuation_points import VALUATION_POINTS
-from rotation_assets.sources.price_window import CORPORATE_ACTIONS, RAW_PRICES
+from rotation_assets.sources.price_window import CORPORATE_ACTIONS, PRICE_LOADS, RAW_PRICES
 from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
 from rotation_assets.warehouse.table_spec import TableSpec
 
@@ -38,23 +28,18 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
     CLAIMS,
     VALUATION_POINTS,
 )
-RAW_TABLES: tuple[TableSpec, ...] = (RAW_PRICES, CORPORATE_ACTIONS, VALUATION_SNAPSHOTS)
-ANALYTICS_TABLES: tuple[TableSpec, ...] = (
-    daily_returns.DAILY_RETURNS,
-    with_source(pair_spreads.PAIR_SPREADS),
-    with_source(relative_strength.RELATIVE_STRENGTH),
-    with_source(outperformance_streaks.OUTPERFORMANCE_STREAKS),
-    with_source(historical_parallels.PERIOD_COMPARISON),
-    with_source(historical_parallels.EPISODES),
-    with_source(historical_parallels.SIMILARITY),
-    with_source(event_windows.EVENT_WINDOWS),
-    with_source(leaders_laggards.LEADERS_LAGGARDS),
-    with_source(claims_check.CLAIMS_CHECK),
-    valuation_gap.VALUATION_GAP,
-    with_source(valuation_gap.PRICE_RATIO_PERCENTILE),
+RAW_TABLES: tuple[TableSpec, ...] = (
+    RAW_PRICES,
+    CORPORATE_ACTIONS,
+    PRICE_LOADS,
+    VALUATION_SNAPSHOTS,
 )
+ANALYTICS_TABLES: tuple[TableSpec, ...] = tuple(t.spec for t in analytics_tables.ANALYTICS_TABLES)
 VIEWS: tuple[TableSpec, ...] = (ROTATION_DASHBOARD,)
-ALL_TABLES: tuple[TableSpec, ...] = (*REFERENCE_TABLES, *RAW_TABLES, *ANALYTICS_TABLES, *VIEWS)
+# Bookkeeping of the refresh: in the warehouse and the snapshot, but no asset of its own.
+META_TABLES: tuple[TableSpec, ...] = (REFRESH_STATE,)
+ASSET_TABLES: tuple[TableSpec, ...] = (*REFERENCE_TABLES, *RAW_TABLES, *ANALYTICS_TABLES, *VIEWS)
+ALL_TABLES: tuple[TableSpec, ...] = (*ASSET_TABLES, *META_TABLES)
 
 _BY_NAME = {spec.qualified_name: spec for spec in ALL_TABLES}
 

@@ -24,7 +24,8 @@ def returns_frame(rows: list[tuple[pd.Timestamp, str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["trade_date", "ticker", "total_return"])
     # A different price return proves the spread uses total returns.
     frame["price_return"] = frame["total_return"] - 0.001
-    return frame[["trade_date", "ticker", "price_return", "total_return"]]
+    frame["source"] = "csv"
+    return frame[["trade_date", "ticker", "price_return", "total_return", "source"]]
 
 
 # S1 and L1 start on D1 (no return row that day); L2 starts on D3 (first row on D4).
@@ -125,3 +126,12 @@ def test_every_seeded_pair_gets_spreads():
         for small, large in zip(out["small"], out["large"], strict=True)
     ]
     assert list(out["spread"]) == pytest.approx(expected)
+
+
+def test_source_combines_the_two_sides():
+    returns = RETURNS.copy()
+    returns.loc[(returns["ticker"] == "L1") & (returns["trade_date"] == D2), "source"] = "synthetic"
+    out = pair_spreads(returns, PAIRS)
+    a = out[out["pair_id"] == "A"].set_index("trade_date")["source"]
+    assert a[D2] == "csv+synthetic"
+    assert a[D3] == "csv"

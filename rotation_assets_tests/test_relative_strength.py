@@ -1,24 +1,17 @@
 """relative_strength: indices from base 100, windows, ytd, drawdown, point-in-time percentile."""
 
-import time
-
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from rotation_assets.metrics.outperformance_streaks import (
-    outperformance_streaks,
-    streak_sessions_add_up,
-)
-from rotation_assets.metrics.pair_spreads import leader_of, pair_spreads
+from rotation_assets.metrics.pair_spreads import leader_of
 from rotation_assets.metrics.relative_strength import (
     RELATIVE_STRENGTH,
     WINDOW_LABELS,
     relative_measures_agree,
     relative_strength,
 )
-from rotation_assets.paths import SEEDS_DIR
 
 
 def spreads_frame(
@@ -37,6 +30,7 @@ def spreads_frame(
     )
     frame["spread"] = frame["small_return"] - frame["large_return"]
     frame["leader"] = leader_of(frame["spread"])
+    frame["source"] = "csv"
     return frame
 
 
@@ -218,37 +212,3 @@ def test_frame_matches_the_spec_and_nan_is_stored_as_null():
 def test_no_spreads_gives_an_empty_frame_with_the_spec_columns():
     out = relative_strength(THREE.iloc[0:0])
     assert out.empty and list(out.columns) == RELATIVE_STRENGTH.column_names
-
-
-def test_performance_4_pairs_by_9000_sessions():
-    """Timing sanity for all three analytics; printed (run with -s), not asserted."""
-    pairs = pd.read_csv(SEEDS_DIR / "rotation_pairs.csv")
-    tickers = sorted(set(pairs["small"]) | set(pairs["large"]))
-    dates = pd.bdate_range("1990-01-02", periods=9001)
-    rng = np.random.default_rng(3)
-    returns = pd.DataFrame(
-        {
-            "trade_date": np.repeat(dates[1:], len(tickers)),
-            "ticker": np.tile(tickers, len(dates) - 1),
-            "total_return": rng.normal(0.0004, 0.012, (len(dates) - 1) * len(tickers)).round(4),
-        }
-    )
-    returns["price_return"] = returns["total_return"]
-
-    started = time.perf_counter()
-    spreads = pair_spreads(returns, pairs)
-    spread_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    strength = relative_strength(spreads)
-    strength_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    streaks = outperformance_streaks(spreads)
-    streak_seconds = time.perf_counter() - started
-    print(
-        f"\n4 pairs x 9000 sessions: pair_spreads {spread_seconds:.3f}s, relative_strength "
-        f"{strength_seconds:.3f}s, outperformance_streaks {streak_seconds:.3f}s "
-        f"({len(streaks)} runs, {int((spreads['leader'] == 'tie').sum())} ties)"
-    )
-    assert len(spreads) == len(strength) == 4 * 9000
-    assert relative_measures_agree(strength).empty
-    assert streak_sessions_add_up(streaks, spreads).empty

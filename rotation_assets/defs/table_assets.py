@@ -18,7 +18,12 @@ from rotation_assets.warehouse.table_spec import TableSpec
 
 def table_key(spec: TableSpec) -> AssetKey:
     """``analytics/daily_returns`` for ``analytics.daily_returns``."""
-    return AssetKey(list(spec.key_path))
+    return key_of(spec.qualified_name)
+
+
+def key_of(qualified_name: str) -> AssetKey:
+    """``raw/prices`` for ``'raw.prices'``: the asset of a table named in SQL terms."""
+    return AssetKey(qualified_name.split("."))
 
 
 def column_schema(spec: TableSpec) -> TableSchema:

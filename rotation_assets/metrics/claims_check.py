@@ -102,9 +102,11 @@ class _Data:
         universe: pd.DataFrame,
         pairs: pd.DataFrame,
         streaks: pd.DataFrame,
+        sessions: pd.DatetimeIndex | None = None,
     ) -> None:
         self.returns = returns.sort_values(["ticker", "trade_date"], kind="stable")
-        self.sessions = pd.DatetimeIndex(sorted(returns["trade_date"].unique()))
+        dates = returns["trade_date"].unique() if sessions is None else sessions
+        self.sessions = pd.DatetimeIndex(sorted(dates))
         self.tickers = set(universe["ticker"])
         self.pairs = set(pairs["pair_id"])
         self.streaks = streaks
@@ -239,14 +241,16 @@ def check_claims(
     universe: pd.DataFrame,
     pairs: pd.DataFrame,
     streaks: pd.DataFrame,
+    sessions: pd.DatetimeIndex | None = None,
 ) -> pd.DataFrame:
     """One row per claim: computed value, difference, verdict and reason; in the claims' order.
 
     ``claims`` is the load_claims frame; ``returns`` has trade_date, ticker, price_return;
-    ``universe`` ticker; ``pairs`` pair_id; ``streaks`` the outperformance_streaks frame. See
-    the module docstring for the definitions.
+    ``universe`` ticker; ``pairs`` pair_id; ``streaks`` the outperformance_streaks frame;
+    ``sessions`` the market's sessions when ``returns`` holds only the claims' tickers (default:
+    the trade_dates of ``returns``). See the module docstring for the definitions.
     """
-    data = _Data(returns, universe, pairs, streaks)
+    data = _Data(returns, universe, pairs, streaks, sessions)
     rows = []
     for _, claim in claims.iterrows():
         try:

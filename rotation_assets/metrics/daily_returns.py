@@ -23,13 +23,22 @@ For consecutive stored sessions p -> d of a ticker:
   ``adj_close_d / adj_close_p - 1`` of a single load.
 
 A ticker's first stored session has no row (never NaN).
+
+Computed in DuckDB SQL (``daily_returns_sql``): the previous session of each ticker by a window
+``lag``, the split factors by correlated ``product`` aggregates over ``raw.corporate_actions``.
+Only rows from a start date on are produced, so a daily run appends one session's returns and a
+re-loaded session rebuilds from that session on; the rows read start at the last stored session
+before it (every ticker has a bar on every session from its first, so that session holds each
+ticker's previous bar).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import datetime as dt
+
 import pandas as pd
 
+from rotation_assets.metrics.sql_on_frames import query_frames
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 DAILY_RETURNS = TableSpec(
@@ -68,54 +77,75 @@ DAILY_RETURNS = TableSpec(
     partition_column="trade_date",
 )
 
-REBASING_SOURCES = frozenset({"yfinance"})
+REBASING_SOURCES = ("yfinance",)
 
 
-def _split_factor_since(
-    splits: pd.DataFrame, tickers: pd.Series, after: pd.Series, until: pd.Series
-) -> np.ndarray:
-    """prod(split_ratio) of each ticker's splits with after < ex-date <= until (row-wise)."""
-    factor = np.ones(len(tickers))
-    if splits.empty:
-        return factor
-    for split in splits.itertuples():
-        hit = (
-            (tickers.to_numpy() == split.ticker)
-            & (after.to_numpy() < np.datetime64(split.trade_date))
-            & (until.to_numpy() >= np.datetime64(split.trade_date))
-        )
-        factor[hit] *= split.split_ratio
-    return factor
+def daily_returns_sql(prices: str, actions: str, start: str | None = None) -> str:
+    """SQL for the returns of every session (>= ``start``, a SQL date expression, if given),
+    reading the
+    relations ``prices`` (trade_date, ticker, close, adj_close, source, loaded_at) and
+    ``actions`` (trade_date, ticker, dividend, split_ratio). ``prices`` must hold each
+    ticker's bar of the session before ``start``."""
+    rebasing = ", ".join(f"'{s}'" for s in REBASING_SOURCES)
+    since = f"b.trade_date >= {start}" if start else "TRUE"
+    return f"""
+WITH bars AS (
+    SELECT trade_date, ticker, close, adj_close, source,
+           CAST(loaded_at AS DATE) AS fetched,
+           lag(trade_date) OVER w AS previous_date,
+           lag(close) OVER w AS close_p,
+           lag(adj_close) OVER w AS adj_p,
+           lag(source) OVER w AS source_p,
+           lag(CAST(loaded_at AS DATE)) OVER w AS fetched_p
+    FROM {prices}
+    WINDOW w AS (PARTITION BY ticker ORDER BY trade_date)
+),
+day_actions AS (
+    SELECT CAST(trade_date AS DATE) AS trade_date, ticker,
+           coalesce(dividend, 0.0) AS dividend, coalesce(split_ratio, 1.0) AS split_ratio
+    FROM {actions}
+),
+splits AS (SELECT trade_date, ticker, split_ratio FROM day_actions WHERE split_ratio <> 1.0),
+rows_wanted AS (
+    SELECT b.*,
+        coalesce(a.dividend, 0.0) AS dividend_d,
+        coalesce(a.split_ratio, 1.0) AS split_d,
+        b.source IN ({rebasing}) OR b.source_p IN ({rebasing}) AS rebasing,
+        -- the splits a row's close already reflects: after its date, up to its fetch day
+        coalesce((SELECT product(s.split_ratio ORDER BY s.trade_date) FROM splits s
+                  WHERE s.ticker = b.ticker AND s.trade_date > b.trade_date
+                    AND s.trade_date <= b.fetched), 1.0) AS factor_d,
+        coalesce((SELECT product(s.split_ratio ORDER BY s.trade_date) FROM splits s
+                  WHERE s.ticker = b.ticker AND s.trade_date > b.previous_date
+                    AND s.trade_date <= b.fetched_p), 1.0) AS factor_p
+    FROM bars b
+    LEFT JOIN day_actions a ON a.ticker = b.ticker AND a.trade_date = b.trade_date
+    WHERE b.previous_date IS NOT NULL AND {since}
+)
+SELECT trade_date, ticker,
+    CASE WHEN rebasing
+         THEN (close * factor_d) / ((close_p * factor_p) / split_d) - 1
+         ELSE close / close_p - 1 END AS price_return,
+    CASE WHEN rebasing
+         THEN (close * factor_d) / ((close_p * factor_p) / split_d - dividend_d * factor_d) - 1
+         ELSE adj_close / adj_p - 1 END AS total_return,
+    previous_date, source
+FROM rows_wanted
+ORDER BY trade_date, ticker
+"""
 
 
-def daily_returns(prices: pd.DataFrame, actions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Returns of every stored session after a ticker's first, per the module's definition.
+def daily_returns(
+    prices: pd.DataFrame, actions: pd.DataFrame | None = None, start: dt.date | None = None
+) -> pd.DataFrame:
+    """Returns of every stored session after a ticker's first (from ``start`` on, if given),
+    per the module's definition.
 
     ``prices``: trade_date, ticker, close, adj_close, source, loaded_at (one row per ticker and
     session, including the session before the first one wanted). ``actions``: trade_date,
     ticker, dividend, split_ratio (may be None or empty).
     """
-    frame = prices.sort_values(["ticker", "trade_date"]).reset_index(drop=True)
-    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
-    # The day (not the time) a row was fetched decides which splits its close already reflects.
-    fetched = pd.to_datetime(frame["loaded_at"]).dt.normalize()
-    group = frame.groupby("ticker", sort=False)
-    prev = pd.DataFrame(
-        {
-            "previous_date": group["trade_date"].shift(1),
-            "close_p": group["close"].shift(1),
-            "adj_p": group["adj_close"].shift(1),
-            "source_p": group["source"].shift(1),
-            "fetched_p": fetched.groupby(frame["ticker"]).shift(1),
-        }
-    )
-    frame = pd.concat([frame, prev], axis=1)
-    frame["fetched"] = fetched
-    has_prev = frame["previous_date"].notna()
-    frame = frame[has_prev].reset_index(drop=True)
-
-    actions = actions if actions is not None else pd.DataFrame()
-    if actions.empty:
+    if actions is None or actions.empty:
         actions = pd.DataFrame(
             {
                 "trade_date": pd.Series(dtype="datetime64[ns]"),
@@ -124,47 +154,8 @@ def daily_returns(prices: pd.DataFrame, actions: pd.DataFrame | None = None) -> 
                 "split_ratio": pd.Series(dtype="float64"),
             }
         )
-    actions = actions.assign(trade_date=pd.to_datetime(actions["trade_date"]))
-    splits = actions[actions["split_ratio"].fillna(1.0) != 1.0][
-        ["trade_date", "ticker", "split_ratio"]
-    ]
-    on_day = frame[["trade_date", "ticker"]].merge(
-        actions[["trade_date", "ticker", "dividend", "split_ratio"]],
-        on=["trade_date", "ticker"],
-        how="left",
+    since = f"DATE '{start.isoformat()}'" if start else None
+    out = query_frames(
+        daily_returns_sql("prices", "actions", since), prices=prices, actions=actions
     )
-    dividend_d = on_day["dividend"].fillna(0.0).to_numpy()
-    split_d = on_day["split_ratio"].fillna(1.0).to_numpy()
-
-    single_basis = ~(
-        frame["source"].isin(REBASING_SOURCES) | frame["source_p"].isin(REBASING_SOURCES)
-    ).to_numpy()
-
-    raw_close_d = frame["close"].to_numpy() * _split_factor_since(
-        splits, frame["ticker"], frame["trade_date"], frame["fetched"]
-    )
-    raw_close_p = frame["close_p"].to_numpy() * _split_factor_since(
-        splits, frame["ticker"], frame["previous_date"], frame["fetched_p"]
-    )
-    raw_dividend = dividend_d * _split_factor_since(
-        splits, frame["ticker"], frame["trade_date"], frame["fetched"]
-    )
-    base = raw_close_p / split_d
-    rebased_price = raw_close_d / base - 1
-    rebased_total = raw_close_d / (base - raw_dividend) - 1
-
-    out = pd.DataFrame(
-        {
-            "trade_date": frame["trade_date"],
-            "ticker": frame["ticker"],
-            "price_return": np.where(
-                single_basis, frame["close"] / frame["close_p"] - 1, rebased_price
-            ),
-            "total_return": np.where(
-                single_basis, frame["adj_close"] / frame["adj_p"] - 1, rebased_total
-            ),
-            "previous_date": frame["previous_date"],
-            "source": frame["source"],
-        }
-    )
-    return out.sort_values(["trade_date", "ticker"]).reset_index(drop=True)
+    return DAILY_RETURNS.conform(out)

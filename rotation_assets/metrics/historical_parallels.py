@@ -348,6 +348,7 @@ def period_comparison(
     spreads: pd.DataFrame,
     relative: pd.DataFrame,
     prices_close: pd.DataFrame | None = None,
+    sessions: pd.DatetimeIndex | None = None,
 ) -> pd.DataFrame:
     """Per period and pair with sessions in it: returns, leadership and drawdown.
 
@@ -355,10 +356,13 @@ def period_comparison(
     large; ``returns`` the daily trade_date, ticker, price_return, total_return; ``spreads`` the
     pair_spreads frame; ``relative`` trade_date, pair_id, ratio. ``prices_close`` (trade_date,
     ticker and optionally close) only dates a late ticker's first close in coverage_note.
-    Sorted by period start_date, period_id, pair_id. See the module docstring.
+    ``sessions`` are the market's sessions when ``returns`` holds only the pairs' tickers
+    (default: the trade_dates of ``returns``). Sorted by period start_date, period_id, pair_id.
+    See the module docstring.
     """
     returns = returns.assign(trade_date=pd.to_datetime(returns["trade_date"]))
-    market_dates = pd.DatetimeIndex(np.sort(returns["trade_date"].unique()))
+    dates = returns["trade_date"].unique() if sessions is None else sessions
+    market_dates = pd.DatetimeIndex(np.sort(pd.to_datetime(dates)))
     first_return = returns.groupby("ticker")["trade_date"].min()
     last_return = returns.groupby("ticker")["trade_date"].max()
     price_by_ticker = {

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rotation_assets.metrics.provenance import with_source
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 WINDOWS = (1, 5, 20, 60, 90, 252)
@@ -78,59 +79,69 @@ def _window_columns(label: str) -> tuple[Column, ...]:
     )
 
 
-RELATIVE_STRENGTH = TableSpec(
-    schema="analytics",
-    name="relative_strength",
-    description=(
-        "Small-cap vs large-cap relative strength per pair and session: total-return indices "
-        "rebased to 100 just before the pair's first spread session, their ratio, the ratio's "
-        "drawdown, and ratio change, return difference and spread sum over 1, 5, 20, 60, 90 and "
-        "252 sessions and year to date. Rebuilt from the full history of analytics.pair_spreads."
-    ),
-    columns=(
-        Column("trade_date", "DATE", "NYSE session.", nullable=False),
-        Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
-        Column("small_return", "DOUBLE", "Small side's total return this session.", nullable=False),
-        Column("large_return", "DOUBLE", "Large side's total return this session.", nullable=False),
-        Column(
-            "spread", "DOUBLE", "small_return - large_return (from pair_spreads).", nullable=False
+RELATIVE_STRENGTH = with_source(
+    TableSpec(
+        schema="analytics",
+        name="relative_strength",
+        description=(
+            "Small-cap vs large-cap relative strength per pair and session: total-return indices "
+            "rebased to 100 just before the pair's first spread session, their ratio, the ratio's "
+            "drawdown, and ratio change, return difference and spread sum over 1, 5, 20, 60, 90 "
+            "and 252 sessions and year to date, from the pair's whole analytics.pair_spreads "
+            "history."
         ),
-        Column(
-            "small_index",
-            "DOUBLE",
-            "Small side's total-return index: 100 * prod(1 + small_return) over the pair's "
-            "sessions up to and including this one (100 just before the first).",
-            nullable=False,
+        columns=(
+            Column("trade_date", "DATE", "NYSE session.", nullable=False),
+            Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
+            Column(
+                "small_return", "DOUBLE", "Small side's total return this session.", nullable=False
+            ),
+            Column(
+                "large_return", "DOUBLE", "Large side's total return this session.", nullable=False
+            ),
+            Column(
+                "spread",
+                "DOUBLE",
+                "small_return - large_return (from pair_spreads).",
+                nullable=False,
+            ),
+            Column(
+                "small_index",
+                "DOUBLE",
+                "Small side's total-return index: 100 * prod(1 + small_return) over the pair's "
+                "sessions up to and including this one (100 just before the first).",
+                nullable=False,
+            ),
+            Column(
+                "large_index",
+                "DOUBLE",
+                "Large side's total-return index: 100 * prod(1 + large_return) over the pair's "
+                "sessions up to and including this one (100 just before the first).",
+                nullable=False,
+            ),
+            Column(
+                "ratio",
+                "DOUBLE",
+                "100 * small_index / large_index; 100 at the base, rising when small-caps lead.",
+                nullable=False,
+            ),
+            Column(
+                "ratio_drawdown",
+                "DOUBLE",
+                "ratio / running max of ratio (including the base 100) - 1; 0 at a new high, <= 0.",
+                nullable=False,
+            ),
+            *(column for label in WINDOW_LABELS for column in _window_columns(label)),
+            Column(
+                "ratio_change_252_percentile",
+                "DOUBLE",
+                "Point-in-time percentile rank (0..1) of ratio_change_252: the share of the pair's "
+                "non-null ratio_change_252 values up to and including this session that are <= "
+                "this session's value. Never uses later sessions; null when ratio_change_252 is.",
+            ),
         ),
-        Column(
-            "large_index",
-            "DOUBLE",
-            "Large side's total-return index: 100 * prod(1 + large_return) over the pair's "
-            "sessions up to and including this one (100 just before the first).",
-            nullable=False,
-        ),
-        Column(
-            "ratio",
-            "DOUBLE",
-            "100 * small_index / large_index; 100 at the base, rising when small-caps lead.",
-            nullable=False,
-        ),
-        Column(
-            "ratio_drawdown",
-            "DOUBLE",
-            "ratio / running max of ratio (including the base 100) - 1; 0 at a new high, <= 0.",
-            nullable=False,
-        ),
-        *(column for label in WINDOW_LABELS for column in _window_columns(label)),
-        Column(
-            "ratio_change_252_percentile",
-            "DOUBLE",
-            "Point-in-time percentile rank (0..1) of ratio_change_252: the share of the pair's "
-            "non-null ratio_change_252 values up to and including this session that are <= "
-            "this session's value. Never uses later sessions; null when ratio_change_252 is.",
-        ),
-    ),
-    key=("trade_date", "pair_id"),
+        key=("trade_date", "pair_id"),
+    )
 )
 
 
@@ -196,12 +207,14 @@ def _pair_measures(pair: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def relative_strength(spreads: pd.DataFrame) -> pd.DataFrame:
-    """Relative-strength measures per pair and session from the full pair_spreads history.
+def relative_strength(spreads: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Relative-strength measures per pair and session from the full pair_spreads history
+    (trade_date, pair_id, small_return, large_return, spread, source); only the rows from
+    ``since`` on when given (every measure still uses the pair's whole history).
 
     Sorted by trade_date, pair_id. See the module docstring for the definitions.
     """
-    columns = ["trade_date", "pair_id", "small_return", "large_return", "spread"]
+    columns = ["trade_date", "pair_id", "small_return", "large_return", "spread", "source"]
     frame = spreads.loc[:, columns].sort_values(["pair_id", "trade_date"], kind="stable")
     if frame.duplicated(["pair_id", "trade_date"]).any():
         raise ValueError("spreads has more than one row for a pair and session")
@@ -210,11 +223,10 @@ def relative_strength(spreads: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for _, pair in frame.groupby("pair_id", sort=False):
         measures = pd.DataFrame(_pair_measures(pair), index=pair.index)
-        parts.append(pd.concat([pair, measures], axis=1))
+        part = pd.concat([pair, measures], axis=1)
+        parts.append(part if since is None else part[part["trade_date"] >= since])
     if not parts:
-        return RELATIVE_STRENGTH.conform(
-            pd.DataFrame({c: pd.Series(dtype="float64") for c in RELATIVE_STRENGTH.column_names})
-        )
+        return RELATIVE_STRENGTH.empty()
     result = pd.concat(parts).sort_values(["trade_date", "pair_id"], kind="stable")
     return RELATIVE_STRENGTH.conform(result)
 

@@ -43,6 +43,7 @@ import bisect
 import numpy as np
 import pandas as pd
 
+from rotation_assets.metrics.provenance import with_source
 from rotation_assets.reference.valuation_points import (
     CONFIDENCE_LEVELS,
     RELATIVE_METRICS,
@@ -115,35 +116,37 @@ VALUATION_GAP = TableSpec(
     key=("as_of", "origin", "small_label", "large_label", "metric", "source"),
 )
 
-PRICE_RATIO_PERCENTILE = TableSpec(
-    schema="analytics",
-    name="valuation_price_proxy",
-    description=(
-        "PRICE-ONLY PROXY, NOT A VALUATION (no earnings): per pair and session, the "
-        "point-in-time percentile of the small/large ratio of analytics.relative_strength "
-        "within the pair's sessions of the trailing 25 calendar years."
-    ),
-    columns=(
-        Column("trade_date", "DATE", "NYSE session.", nullable=False),
-        Column("pair_id", "VARCHAR", "Rotation pair, e.g. RUT_GSPC.", nullable=False),
-        Column("ratio", "DOUBLE", "relative_strength's ratio this session.", nullable=False),
-        Column(
-            "price_ratio_percentile",
-            "DOUBLE",
-            "Share of the window's sessions whose ratio <= this session's (ties count), in "
-            "(0, 1]. A price proxy: says nothing about earnings.",
-            nullable=False,
+PRICE_RATIO_PERCENTILE = with_source(
+    TableSpec(
+        schema="analytics",
+        name="valuation_price_proxy",
+        description=(
+            "PRICE-ONLY PROXY, NOT A VALUATION (no earnings): per pair and session, the "
+            "point-in-time percentile of the small/large ratio of analytics.relative_strength "
+            "within the pair's sessions of the trailing 25 calendar years."
         ),
-        Column(
-            "window_start",
-            "DATE",
-            "First session of the window [trade_date - 25 calendar years, trade_date].",
-            nullable=False,
+        columns=(
+            Column("trade_date", "DATE", "NYSE session.", nullable=False),
+            Column("pair_id", "VARCHAR", "Rotation pair, e.g. RUT_GSPC.", nullable=False),
+            Column("ratio", "DOUBLE", "relative_strength's ratio this session.", nullable=False),
+            Column(
+                "price_ratio_percentile",
+                "DOUBLE",
+                "Share of the window's sessions whose ratio <= this session's (ties count), in "
+                "(0, 1]. A price proxy: says nothing about earnings.",
+                nullable=False,
+            ),
+            Column(
+                "window_start",
+                "DATE",
+                "First session of the window [trade_date - 25 calendar years, trade_date].",
+                nullable=False,
+            ),
+            Column("window_sessions", "INTEGER", "Sessions in the window.", nullable=False),
+            Column("measure", "VARCHAR", f"Always '{PROXY_MEASURE}'.", nullable=False),
         ),
-        Column("window_sessions", "INTEGER", "Sessions in the window.", nullable=False),
-        Column("measure", "VARCHAR", f"Always '{PROXY_MEASURE}'.", nullable=False),
-    ),
-    key=("trade_date", "pair_id"),
+        key=("trade_date", "pair_id"),
+    )
 )
 
 
@@ -295,15 +298,20 @@ def _window_percentiles(values: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return out
 
 
-def price_ratio_percentile(relative: pd.DataFrame, years: int = 25) -> pd.DataFrame:
+def price_ratio_percentile(
+    relative: pd.DataFrame, years: int = 25, since: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """PRICE-ONLY PROXY: point-in-time percentile of each pair's ratio over ``years`` years.
 
-    ``relative`` has trade_date, pair_id and ratio (``analytics.relative_strength``); sessions
-    with a null ratio are left out. Sorted by trade_date, pair_id. See the module docstring.
+    ``relative`` has trade_date, pair_id, ratio and source (``analytics.relative_strength``);
+    sessions with a null ratio are left out. Only the rows from ``since`` on when given (each
+    still looks back over its whole window). Sorted by trade_date, pair_id. See the module
+    docstring.
     """
     if years <= 0:
         raise ValueError(f"years must be positive, got {years}")
-    frame = relative.loc[:, ["trade_date", "pair_id", "ratio"]].dropna(subset=["ratio"])
+    columns = ["trade_date", "pair_id", "ratio", "source"]
+    frame = relative.loc[:, columns].dropna(subset=["ratio"])
     frame["trade_date"] = pd.to_datetime(frame["trade_date"])
     frame = frame.sort_values(["pair_id", "trade_date"], kind="stable")
     if frame.duplicated(["pair_id", "trade_date"]).any():
@@ -313,16 +321,23 @@ def price_ratio_percentile(relative: pd.DataFrame, years: int = 25) -> pd.DataFr
         dates = pd.DatetimeIndex(pair["trade_date"])
         lo = dates.searchsorted(dates - pd.DateOffset(years=years), side="left")
         values = pair["ratio"].to_numpy(dtype="float64")
-        parts.append(
-            pair.assign(
-                price_ratio_percentile=_window_percentiles(values, lo),
-                window_start=dates[lo],
-                window_sessions=np.arange(1, len(pair) + 1) - lo,
-            )
+        first = 0 if since is None else int(dates.searchsorted(since, side="left"))
+        if first == 0:
+            percentiles = _window_percentiles(values, lo)
+        else:
+            # A few new sessions: count each one's window directly (same counts, same division).
+            percentiles = np.full(len(values), np.nan)
+            for i in range(first, len(values)):
+                window = values[lo[i] : i + 1]
+                percentiles[i] = np.count_nonzero(window <= values[i]) / len(window)
+        part = pair.assign(
+            price_ratio_percentile=percentiles,
+            window_start=dates[lo],
+            window_sessions=np.arange(1, len(pair) + 1) - lo,
         )
+        parts.append(part.iloc[first:])
     if not parts:
-        empty = pd.DataFrame({c: [] for c in PRICE_RATIO_PERCENTILE.column_names})
-        return PRICE_RATIO_PERCENTILE.conform(empty)
+        return PRICE_RATIO_PERCENTILE.empty()
     result = pd.concat(parts).assign(measure=PROXY_MEASURE)
     result = result.sort_values(["trade_date", "pair_id"], kind="stable")
     return PRICE_RATIO_PERCENTILE.conform(result)

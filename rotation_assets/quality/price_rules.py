@@ -21,6 +21,15 @@ OHLC_TOLERANCE = 0.001
 # Real single-session moves beyond this exist (silver fell ~30% on 2026-01-30): warn only.
 LARGE_MOVE_THRESHOLD = 0.25
 
+# The rules that block a write, as the checks that re-run them on stored rows describe them.
+BLOCKING_RULES = {
+    "expected_tickers_present": "Every universe ticker listed by the session has a bar.",
+    "no_null_prices": "open, high, low, close and adj_close are all present.",
+    "prices_positive": "Every price is > 0.",
+    "ohlc_consistent": "low <= min(open, close) and max(open, close) <= high, within 0.1%.",
+    "unique_trade_date_ticker": "One bar per (trade_date, ticker).",
+}
+
 
 @dataclass(frozen=True)
 class RuleResult:

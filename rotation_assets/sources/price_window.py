@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from rotation_assets.quality.price_rules import RuleResult, audit_prices
 from rotation_assets.reference.universe import expected_tickers, expected_tickers_by_session
 from rotation_assets.sources.base import PRICE_FIELDS, BarSource
 from rotation_assets.warehouse.table_spec import Column, TableSpec
+from rotation_assets.warehouse.writes import WriteSummary, ensure_table
 
 RAW_PRICES = TableSpec(
     schema="raw",
@@ -146,3 +148,66 @@ def fetch_price_window(
         has_action = (frame["dividend"].fillna(0) != 0) | (frame["split_ratio"].fillna(1) != 1)
         actions = CORPORATE_ACTIONS.conform(frame[has_action])
     return PriceWindow(RAW_PRICES.conform(frame), actions, results)
+
+
+PRICE_LOADS = TableSpec(
+    schema="raw",
+    name="price_loads",
+    description=(
+        "One row per write of raw.prices: the window of sessions it replaced and how many rows "
+        "changed. The analytics read it to rebuild only from the first changed session on."
+    ),
+    columns=(
+        Column("load_id", "BIGINT", "Increasing number of the load.", nullable=False),
+        Column("first_session", "DATE", "First session of the window replaced.", nullable=False),
+        Column("last_session", "DATE", "Last session of the window replaced.", nullable=False),
+        Column("sessions", "INTEGER", "Sessions in the window.", nullable=False),
+        Column("rows_written", "BIGINT", "raw.prices rows written for the window.", nullable=False),
+        Column(
+            "rows_changed",
+            "BIGINT",
+            "raw.prices and raw.corporate_actions rows new, changed or removed by this load; 0 "
+            "when an identical re-load changed nothing (the analytics then have nothing to do).",
+            nullable=False,
+        ),
+        Column(
+            "source",
+            "VARCHAR",
+            "Price source of the load: yfinance, csv or synthetic.",
+            nullable=False,
+        ),
+        Column("loaded_at", "TIMESTAMP", "UTC time of the load.", nullable=False),
+    ),
+    key=("load_id",),
+)
+
+
+def record_load(
+    con: duckdb.DuckDBPyConnection,
+    sessions: list[dt.date],
+    summaries: list[WriteSummary],
+    source: str,
+    loaded_at: dt.datetime,
+) -> int:
+    """Append the load of ``sessions`` to raw.price_loads (inside the caller's transaction, with
+    the writes it describes) and return its load_id."""
+    ensure_table(con, PRICE_LOADS)
+    (last,) = con.execute(
+        f"SELECT coalesce(max(load_id), 0) FROM {PRICE_LOADS.qualified_name}"
+    ).fetchone()
+    changed = sum(s.rows_changed + (s.rows_before - s.rows_unchanged) for s in summaries)
+    load_id = int(last) + 1
+    con.execute(
+        f"INSERT INTO {PRICE_LOADS.qualified_name} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            sessions[0],
+            sessions[-1],
+            len(sessions),
+            summaries[0].rows_written,
+            changed,
+            source,
+            loaded_at,
+        ],
+    )
+    return load_id

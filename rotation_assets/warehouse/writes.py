@@ -9,7 +9,9 @@ frame deletes the partition).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -87,21 +89,35 @@ def replace_rows(
     return summary
 
 
-def replace_tables(con: duckdb.DuckDBPyConnection, writes: list[TableWrite]) -> list[WriteSummary]:
-    """Several ``replace_rows`` in one transaction: all of them land, or none."""
-    prepared = [(w, _prepare(w)) for w in writes]
-    for write, _ in prepared:
-        ensure_table(con, write.spec)
-    summaries = []
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction: committed when the block succeeds, rolled back otherwise."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for write, (frame, where, params) in prepared:
-            summaries.append(_replace(con, write, frame, where, params))
-        con.execute("COMMIT")
+        yield
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return summaries
+    con.execute("COMMIT")
+
+
+def replace_tables(con: duckdb.DuckDBPyConnection, writes: list[TableWrite]) -> list[WriteSummary]:
+    """Several ``replace_rows`` in one transaction: all of them land, or none."""
+    with transaction(con):
+        return replace_tables_in_transaction(con, writes)
+
+
+def replace_tables_in_transaction(
+    con: duckdb.DuckDBPyConnection, writes: list[TableWrite]
+) -> list[WriteSummary]:
+    """``replace_tables`` inside a transaction the caller holds (and commits with its own
+    statements, e.g. the load record of ``raw.prices``)."""
+    prepared = [(w, _prepare(w)) for w in writes]
+    for write, _ in prepared:
+        ensure_table(con, write.spec)
+    return [
+        _replace(con, write, frame, where, params) for write, (frame, where, params) in prepared
+    ]
 
 
 def _prepare(write: TableWrite) -> tuple[pd.DataFrame, str, list]:

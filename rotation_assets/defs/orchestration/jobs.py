@@ -15,6 +15,7 @@ from dagster import (
     ScheduleEvaluationContext,
     SkipReason,
     define_asset_job,
+    in_process_executor,
     schedule,
 )
 
@@ -26,6 +27,9 @@ rotation_job = define_asset_job(
     # Freshness is about today, not the range a run loads: it has its own job and schedule.
     selection=AssetSelection.all() - FRESHNESS_SELECTION,
     description="Load NYSE sessions into raw.prices and refresh every table downstream.",
+    # Its steps take the one DuckDB writer slot in turn, so a process per step would only
+    # add start-up cost: they run one after another in the run's own process.
+    executor_def=in_process_executor,
 )
 
 # Yahoo's daily bars settle shortly after the 16:00 close (13:00 on early-close days).

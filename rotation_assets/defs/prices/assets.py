@@ -1,10 +1,19 @@
-"""``raw.prices``: daily bars of the universe, one partition per NYSE session."""
+"""``raw.prices``: daily bars of the universe, one partition per NYSE session, with what comes
+with them: the dividends and splits (``raw.corporate_actions``), the load record
+(``raw.price_loads``) and, on live days, Yahoo's P/E snapshot (``raw.valuation_snapshots``).
+
+Only ``raw/prices`` is partitioned: Dagster stores events per partition of every partitioned
+asset in a run, so the tables that come with it are unpartitioned assets of the same step.
+"""
 
 import datetime as dt
 import os
 
 import pandas as pd
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetSpec,
     Backoff,
@@ -19,18 +28,39 @@ from dagster import (
 from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
 from rotation_assets.defs.partitions import trading_day_partitions
 from rotation_assets.defs.prices.sources import PriceSource
-from rotation_assets.defs.table_assets import table_key, table_metadata
+from rotation_assets.defs.table_assets import materialization_metadata, table_key, table_metadata
 from rotation_assets.defs.warehouse import DuckDBWarehouse
-from rotation_assets.reference.universe import UNIVERSE, read_universe
+from rotation_assets.quality.price_rules import BLOCKING_RULES, RuleResult, audit_prices
+from rotation_assets.quality.price_rules import large_moves as find_large_moves
+from rotation_assets.reference.universe import (
+    ROTATION_PAIRS,
+    UNIVERSE,
+    expected_tickers_by_session,
+    read_rotation_pairs,
+    read_universe,
+)
 from rotation_assets.sources.base import PriceSourceError, RetryablePriceSourceError
 from rotation_assets.sources.price_window import (
     CORPORATE_ACTIONS,
+    PRICE_LOADS,
     RAW_PRICES,
     PriceAuditError,
     fetch_price_window,
+    record_load,
 )
+from rotation_assets.sources.valuation_snapshots import (
+    VALUATION_SNAPSHOTS,
+    fetch_valuation_snapshot,
+)
+from rotation_assets.trading_days import latest_completed_session, previous_session
 from rotation_assets.warehouse.connection import WarehouseError
-from rotation_assets.warehouse.writes import TableWrite
+from rotation_assets.warehouse.writes import (
+    TableWrite,
+    ensure_table,
+    replace_rows,
+    replace_tables_in_transaction,
+    transaction,
+)
 
 # Rate limits and network errors clear with time: by default 3 retries after ~10, 20 and 40 s.
 PRICE_FETCH_RETRY = RetryPolicy(
@@ -40,96 +70,101 @@ PRICE_FETCH_RETRY = RetryPolicy(
     jitter=Jitter.PLUS_MINUS,
 )
 
-
-def stored_universe(warehouse: DuckDBWarehouse) -> pd.DataFrame:
-    """``reference.universe`` as stored; a Failure saying what to run when it is not there."""
-    with warehouse.connect() as con:
-        frame = read_universe(con)
-    if frame.empty:
-        raise Failure(
-            "reference.universe is empty or not in the warehouse: materialize "
-            "reference/universe first",
-            allow_retries=False,
-        )
-    return frame
-
-
 RAW_PRICES_KEY = table_key(RAW_PRICES)
 CORPORATE_ACTIONS_KEY = table_key(CORPORATE_ACTIONS)
+PRICE_LOADS_KEY = table_key(PRICE_LOADS)
+VALUATION_SNAPSHOTS_KEY = table_key(VALUATION_SNAPSHOTS)
+LARGE_MOVES = "no_extreme_daily_moves"
+
+
+def _spec(spec, deps, description: str, partitioned: bool = False) -> AssetSpec:
+    return AssetSpec(
+        table_key(spec),
+        description=description,
+        deps=[table_key(d) for d in deps],
+        group_name="prices",
+        kinds={"duckdb", "python"},
+        owners=OWNERS,
+        metadata=table_metadata(spec),
+        partitions_def=trading_day_partitions() if partitioned else None,
+    )
 
 
 @multi_asset(
     specs=[
-        AssetSpec(
-            RAW_PRICES_KEY,
-            description=RAW_PRICES.description,
-            deps=[table_key(UNIVERSE)],
-            group_name="prices",
-            kinds={"duckdb", "python"},
-            owners=OWNERS,
-            metadata=table_metadata(RAW_PRICES),
+        _spec(
+            RAW_PRICES,
+            [UNIVERSE],
+            RAW_PRICES.description + " Audited before it is written: a failed fetch or audit "
+            "leaves the stored rows as they were. A backfill of any range is one run with one "
+            "batched fetch; identical re-loads keep their loaded_at.",
+            partitioned=True,
         ),
-        AssetSpec(
-            CORPORATE_ACTIONS_KEY,
-            description=CORPORATE_ACTIONS.description,
-            deps=[table_key(UNIVERSE)],
-            group_name="prices",
-            kinds={"duckdb", "python"},
-            owners=OWNERS,
-            metadata=table_metadata(CORPORATE_ACTIONS),
+        _spec(CORPORATE_ACTIONS, [UNIVERSE], CORPORATE_ACTIONS.description),
+        _spec(PRICE_LOADS, [UNIVERSE], PRICE_LOADS.description),
+        _spec(
+            VALUATION_SNAPSHOTS,
+            [ROTATION_PAIRS],
+            VALUATION_SNAPSHOTS.description + " Recorded only when the yfinance source loads "
+            "the latest completed session; backfills and the csv and demo sources record "
+            "nothing and say why.",
+        ),
+    ],
+    check_specs=[
+        *(
+            AssetCheckSpec(name, asset=RAW_PRICES_KEY, description=description, blocking=True)
+            for name, description in BLOCKING_RULES.items()
+        ),
+        AssetCheckSpec(
+            LARGE_MOVES,
+            asset=RAW_PRICES_KEY,
+            description="Warns when a close moved more than 25% from the previous session's "
+            "close. Real events exceed it (silver fell ~30% on 2026-01-30; ^VIX often does).",
+            blocking=False,
         ),
     ],
     name="raw_prices",
     pool=WAREHOUSE_POOL,
-    partitions_def=trading_day_partitions(),
     backfill_policy=SINGLE_RUN,
     retry_policy=PRICE_FETCH_RETRY,
 )
 def raw_prices(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse, price_source: PriceSource
 ):
-    """Daily bars (open, high, low, close, adj_close, volume) of every universe ticker, one row
-    per NYSE session and ticker from its first trading date on, and the dividends and splits
-    the source reports with them. ``close`` is split-adjusted; ``adj_close`` is split- and
-    dividend-adjusted. ``source`` says where the row came from (yfinance, csv, or synthetic for
-    the demo source, which is never market data).
-
-    A backfill of any range is one run with one batched fetch. The fetched window is audited
-    before it is written (expected tickers, no null or non-positive prices, OHLC bounds, unique
-    keys): a failed fetch or audit leaves the stored rows as they were. Both tables' window is
-    then replaced in one transaction; identical re-loads keep their ``loaded_at``.
-    """
+    """Fetch the run's sessions in one batch, audit them, and publish them in one transaction
+    with their corporate actions and load record; then re-run the blocking rules on what was
+    stored (the checks), warn about large moves, and take Yahoo's P/E snapshot on live days."""
     sessions = [dt.date.fromisoformat(key) for key in context.partition_keys]
     window = (sessions[0], sessions[-1])
-    tickers = stored_universe(warehouse)
+    with warehouse.connect() as con:
+        universe = read_universe(con)
+    if universe.empty:
+        raise Failure(
+            "reference.universe is empty or not in the warehouse: materialize "
+            "reference/universe first",
+            allow_retries=False,
+        )
     context.log.info(
         f"raw/prices: fetching {sessions[0]}..{sessions[-1]} ({len(sessions)} sessions) "
         f"from {price_source.label}"
     )
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        fetched = fetch_price_window(
-            price_source, tickers, sessions, dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        )
+        fetched = fetch_price_window(price_source, universe, sessions, loaded_at)
     except RetryablePriceSourceError:
         raise  # the retry policy backs off and tries again
     except (PriceSourceError, PriceAuditError) as exc:
         raise Failure(str(exc), allow_retries=False) from exc
     frame = fetched.prices
 
-    if frame.empty:
-        # No ticker is listed yet on these sessions: nothing to publish, nothing to delete.
-        context.log.info("raw/prices: no universe ticker is listed on these sessions")
-        yield MaterializeResult(asset_key=RAW_PRICES_KEY, metadata={"dagster/row_count": 0})
-        yield MaterializeResult(asset_key=CORPORATE_ACTIONS_KEY, metadata={"dagster/row_count": 0})
-        return
-
-    writes = [TableWrite(RAW_PRICES, frame, window, keep_first_seen="loaded_at")]
-    if fetched.actions is not None:
-        writes.append(
-            TableWrite(CORPORATE_ACTIONS, fetched.actions, window, "loaded_at", allow_empty=True)
-        )
+    writes = [TableWrite(RAW_PRICES, frame, window, "loaded_at", allow_empty=True)]
+    # The csv and demo sources have one adjustment basis per file and record no actions.
+    actions = fetched.actions if fetched.actions is not None else CORPORATE_ACTIONS.empty()
+    writes.append(TableWrite(CORPORATE_ACTIONS, actions, window, "loaded_at", allow_empty=True))
     try:
-        summaries = warehouse.replace_tables(writes)
+        with warehouse.connect() as con, transaction(con):
+            summaries = replace_tables_in_transaction(con, writes)
+            load_id = record_load(con, sessions, summaries, price_source.label, loaded_at)
     except WarehouseError as exc:
         raise Failure(str(exc), allow_retries=False) from exc
     except Exception as exc:  # the transaction rolled back: say so, and do not retry blindly
@@ -141,39 +176,125 @@ def raw_prices(
     written = summaries[0]
     context.log.info(
         f"raw/prices: wrote {written.rows_written} rows for {frame['ticker'].nunique()} tickers "
-        f"({written.rows_changed} new or changed, {written.rows_before} replaced)"
+        f"({written.rows_changed} new or changed, {written.rows_before} replaced; load {load_id})"
     )
     newest = frame[frame["trade_date"] == frame["trade_date"].max()]
     yield MaterializeResult(
         asset_key=RAW_PRICES_KEY,
         metadata={
-            "dagster/row_count": written.rows_written,
+            **materialization_metadata(
+                frame, written.rows_written, newest.drop(columns="loaded_at")
+            ),
             "rows_new_or_changed": written.rows_changed,
             "rows_replaced": written.rows_before,
             "sessions": len(sessions),
             "tickers": int(frame["ticker"].nunique()),
-            "source": price_source.label,
             "first_session": str(sessions[0]),
             "last_session": str(sessions[-1]),
-            # The newest session's bars: what operators look at first.
-            "preview": MetadataValue.md(
-                newest.drop(columns=["loaded_at"]).to_markdown(index=False, floatfmt=".4f")
-            ),
+            "load_id": load_id,
         },
     )
-    if fetched.actions is None:
-        note = f"the {price_source.label} source has one adjustment basis and records no actions"
-        yield MaterializeResult(
-            asset_key=CORPORATE_ACTIONS_KEY, metadata={"dagster/row_count": 0, "note": note}
-        )
-    else:
-        yield MaterializeResult(
-            asset_key=CORPORATE_ACTIONS_KEY,
-            metadata={
+    yield MaterializeResult(
+        asset_key=CORPORATE_ACTIONS_KEY,
+        metadata=(
+            {
                 "dagster/row_count": summaries[1].rows_written,
-                "source": price_source.label,
-                "preview": MetadataValue.md(
-                    fetched.actions.tail(20).drop(columns=["loaded_at"]).to_markdown(index=False)
-                ),
-            },
+                "note": "no actions recorded: "
+                f"the {price_source.label} source has one adjustment basis per file",
+            }
+            if fetched.actions is None
+            else materialization_metadata(actions, summaries[1].rows_written)
+        ),
+    )
+    with warehouse.connect() as con:
+        loads = con.execute(
+            f"SELECT * FROM {PRICE_LOADS.qualified_name} ORDER BY load_id DESC LIMIT 20"
+        ).df()
+        stored = con.execute(
+            f"SELECT * FROM {RAW_PRICES.qualified_name} WHERE trade_date BETWEEN ? AND ? "
+            "ORDER BY trade_date, ticker",
+            list(window),
+        ).df()
+        before = previous_session(window[0])
+        previous = con.execute(
+            f"SELECT trade_date, ticker, close FROM {RAW_PRICES.qualified_name} "
+            "WHERE trade_date = ?",
+            [before],
+        ).df()
+    yield MaterializeResult(
+        asset_key=PRICE_LOADS_KEY,
+        metadata={**materialization_metadata(loads, load_id), "load_id": load_id},
+    )
+    yield _valuation_snapshots(context, warehouse, price_source, window[1])
+
+    # The checks: the blocking rules again, on what is stored now, and large moves.
+    checked = f"{window[0]}..{window[1]} ({len(sessions)} sessions)"
+    for rule in audit_prices(stored, expected_tickers_by_session(universe), sessions):
+        yield _check_result(rule, checked)
+    moves = find_large_moves(stored, previous)
+    yield _check_result(
+        RuleResult(LARGE_MOVES, "|close / previous close - 1| <= 25%", moves, blocking=False),
+        checked,
+    )
+
+
+def _check_result(rule: RuleResult, sessions_checked: str) -> AssetCheckResult:
+    metadata = {"violations": len(rule.violations), "sessions_checked": sessions_checked}
+    if not rule.passed:
+        metadata["sample"] = MetadataValue.md(rule.violations.head(20).to_markdown(index=False))
+        metadata["summary"] = rule.summary()
+    return AssetCheckResult(
+        check_name=rule.name,
+        asset_key=RAW_PRICES_KEY,
+        passed=rule.passed,
+        severity=AssetCheckSeverity.ERROR if rule.blocking else AssetCheckSeverity.WARN,
+        description=None if rule.passed else rule.summary(),
+        metadata=metadata,
+    )
+
+
+def _valuation_snapshots(
+    context: AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    price_source: PriceSource,
+    end: dt.date,
+) -> MaterializeResult:
+    """Yahoo keeps no P/E history, so a snapshot describes today: it is stored for the latest
+    completed session when the yfinance source loads it, and never for a backfilled date."""
+    latest = latest_completed_session()
+    if price_source.label != "yfinance" or end != latest:
+        why = (
+            f"the {price_source.label} source has no P/E"
+            if price_source.label != "yfinance"
+            else f"{end} is not the latest completed session ({latest}): Ticker.info is today's"
         )
+        context.log.info(f"raw.valuation_snapshots: nothing recorded ({why})")
+        with warehouse.connect() as con:
+            ensure_table(con, VALUATION_SNAPSHOTS)
+        return MaterializeResult(
+            asset_key=VALUATION_SNAPSHOTS_KEY,
+            metadata={"dagster/row_count": 0, "note": f"nothing recorded: {why}"},
+        )
+    with warehouse.connect() as con:
+        pairs = read_rotation_pairs(con)
+    tickers = sorted(set(pairs["small"]) | set(pairs["large"]))
+    frame, problems = fetch_valuation_snapshot(tickers, end)
+    for problem in problems:
+        context.log.warning(f"raw.valuation_snapshots: {problem}")
+    rows = 0
+    if not frame.empty:
+        with warehouse.connect() as con:
+            rows = replace_rows(con, VALUATION_SNAPSHOTS, frame, window=(end, end)).rows_written
+    return MaterializeResult(
+        asset_key=VALUATION_SNAPSHOTS_KEY,
+        metadata={"dagster/row_count": rows, "problems": problems},
+    )
+
+
+def stored_prices(warehouse: DuckDBWarehouse, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The stored bars of [start, end]."""
+    return warehouse.query(
+        f"SELECT * FROM {RAW_PRICES.qualified_name} WHERE trade_date BETWEEN ? AND ? "
+        "ORDER BY trade_date, ticker",
+        [start, end],
+    )

@@ -9,7 +9,7 @@ from dagster import (
     asset,
 )
 
-from rotation_assets.catalog import ALL_TABLES
+from rotation_assets.catalog import ASSET_TABLES
 from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
 from rotation_assets.defs.table_assets import table_key
 from rotation_assets.defs.warehouse import DuckDBWarehouse
@@ -27,7 +27,7 @@ SNAPSHOT_KEY = AssetKey(["reporting", "warehouse_snapshot"])
     # It reads the live file while holding it, like a writer: one slot with the writers.
     pool=WAREHOUSE_POOL,
     # Every table and view of the catalog: it runs last and copies them all.
-    deps=[table_key(spec) for spec in ALL_TABLES],
+    deps=[table_key(spec) for spec in ASSET_TABLES],
 )
 def warehouse_snapshot(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse

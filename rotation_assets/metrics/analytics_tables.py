@@ -1,0 +1,345 @@
+"""The analytics tables, in dependency order: what each reads and how it is (re)built.
+
+Tables kept by session (``daily_returns``, ``pair_spreads``, ``relative_strength``,
+``valuation_price_proxy``) are rebuilt from the first changed session on; the others are small
+summaries recomputed whole when their inputs changed (``metrics.refresh``). SQL runs in DuckDB
+over the warehouse; the metrics that are clearer in pandas read only what they need (the pairs'
+rows, the claims' tickers), never the whole of ``raw.prices``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from types import ModuleType
+
+import duckdb
+import pandas as pd
+
+from rotation_assets.metrics import (
+    claims_check,
+    daily_returns,
+    event_windows,
+    historical_parallels,
+    leaders_laggards,
+    outperformance_streaks,
+    pair_spreads,
+    relative_strength,
+    valuation_gap,
+)
+from rotation_assets.metrics.provenance import combined_source, with_source
+from rotation_assets.metrics.refresh import DerivedTable, Scope
+from rotation_assets.reference.claims import read_claims
+from rotation_assets.reference.historical_periods import read_historical_periods
+from rotation_assets.reference.market_events import read_market_events
+from rotation_assets.reference.universe import read_rotation_pairs, read_universe
+from rotation_assets.reference.valuation_points import read_valuation_points
+from rotation_assets.sources.price_window import CORPORATE_ACTIONS, RAW_PRICES
+from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
+from rotation_assets.warehouse.writes import read_table
+
+DAILY_RETURNS = daily_returns.DAILY_RETURNS
+PAIR_SPREADS = pair_spreads.PAIR_SPREADS
+RELATIVE_STRENGTH = relative_strength.RELATIVE_STRENGTH
+PRICE_PROXY = valuation_gap.PRICE_RATIO_PERCENTILE
+VALUATION_GAP = valuation_gap.VALUATION_GAP
+OUTPERFORMANCE_STREAKS = with_source(outperformance_streaks.OUTPERFORMANCE_STREAKS)
+EVENT_WINDOWS = with_source(event_windows.EVENT_WINDOWS)
+LEADERS_LAGGARDS = with_source(leaders_laggards.LEADERS_LAGGARDS)
+CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
+PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
+EPISODES = with_source(historical_parallels.EPISODES)
+SIMILARITY = with_source(historical_parallels.SIMILARITY)
+
+# Run config of episode detection (the analytics op's config), with its defaults.
+EPISODE_SETTINGS = {"threshold": 0.05, "window": 60, "min_sessions": 5}
+
+
+def _code(*modules: ModuleType) -> str:
+    return "\n".join(inspect.getsource(m) for m in modules)
+
+
+def _timestamps(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    return frame.assign(**{c: pd.to_datetime(frame[c]) for c in columns})
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _pair_tickers(con: duckdb.DuckDBPyConnection) -> list[str]:
+    pairs = read_rotation_pairs(con)
+    return sorted(set(pairs["small"]) | set(pairs["large"]))
+
+
+def _returns_of(con: duckdb.DuckDBPyConnection, tickers: list[str]) -> pd.DataFrame:
+    frame = _query(
+        con,
+        f"SELECT * FROM {DAILY_RETURNS.qualified_name} WHERE list_contains(?, ticker)",
+        [tickers],
+    )
+    return _timestamps(frame, "trade_date")
+
+
+def _market_sessions(con: duckdb.DuckDBPyConnection) -> pd.DatetimeIndex:
+    dates = _query(con, f"SELECT DISTINCT trade_date FROM {DAILY_RETURNS.qualified_name}")
+    return pd.DatetimeIndex(pd.to_datetime(dates["trade_date"])).sort_values()
+
+
+def _spreads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    frame = read_table(con, PAIR_SPREADS).sort_values(["pair_id", "trade_date"])
+    return _timestamps(frame, "trade_date").reset_index(drop=True)
+
+
+def _relative(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    frame = read_table(con, RELATIVE_STRENGTH).sort_values(["pair_id", "trade_date"])
+    return _timestamps(frame, "trade_date").reset_index(drop=True)
+
+
+def build_daily_returns(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    prices = RAW_PRICES.qualified_name
+    if scope.since is not None:
+        # From each ticker's bar of the last stored session before the first one rebuilt.
+        prices = (
+            f"(SELECT * FROM {prices} WHERE trade_date >= (SELECT coalesce(max(trade_date), "
+            f"{scope.since_sql()}) FROM {prices} WHERE trade_date < {scope.since_sql()}))"
+        )
+    return daily_returns.daily_returns_sql(
+        prices, CORPORATE_ACTIONS.qualified_name, scope.since_sql()
+    )
+
+
+def build_pair_spreads(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    return pair_spreads.pair_spreads_sql(
+        DAILY_RETURNS.qualified_name, "reference.rotation_pairs", scope.since_sql()
+    )
+
+
+def build_relative_strength(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    since = None if scope.since is None else pd.Timestamp(scope.since)
+    return relative_strength.relative_strength(_spreads(con), since)
+
+
+def build_price_proxy(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    since = None if scope.since is None else pd.Timestamp(scope.since)
+    return valuation_gap.price_ratio_percentile(_relative(con), since=since)
+
+
+def build_streaks(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    spreads = _spreads(con)
+    frame = outperformance_streaks.outperformance_streaks(spreads)
+    if "source" not in frame or frame["source"].isna().all():
+        frame["source"] = combined_source(spreads["source"])
+    return frame
+
+
+def build_event_windows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    events = read_market_events(con)
+    returns = _timestamps(
+        _query(
+            con,
+            f"SELECT r.* FROM {DAILY_RETURNS.qualified_name} r WHERE EXISTS (SELECT 1 FROM "
+            "reference.market_events e WHERE r.trade_date BETWEEN e.start_date AND e.end_date)",
+        ),
+        "trade_date",
+    )
+    frame = event_windows.event_windows(events, returns, read_universe(con))
+    if "source" not in frame or frame["source"].isna().all():
+        frame["source"] = combined_source(returns["source"])
+    return frame
+
+
+def build_leaders_laggards(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    universe = read_universe(con)
+    wanted = sorted(set(universe.loc[universe["role"] == "stock", "ticker"]) | {"IWM", "SPY"})
+    returns = _returns_of(con, wanted)
+    if returns.empty:
+        return LEADERS_LAGGARDS.empty()
+    as_of = _query(con, f"SELECT max(trade_date) AS d FROM {DAILY_RETURNS.qualified_name}")["d"]
+    frame = leaders_laggards.leaders_laggards(
+        returns, universe, read_market_events(con), as_of=pd.Timestamp(as_of.iloc[0])
+    )
+    if "source" not in frame or frame["source"].isna().all():
+        frame["source"] = combined_source(returns["source"])
+    return frame
+
+
+def build_claims_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    claims = read_claims(con)
+    named = sorted({t for tickers in claims["tickers"] for t in tickers.split("|")})
+    returns = _returns_of(con, named)
+    streaks = _timestamps(
+        read_table(con, OUTPERFORMANCE_STREAKS), "start_date", "end_date", "longest_since"
+    )
+    frame = claims_check.check_claims(
+        claims,
+        returns,
+        read_universe(con),
+        read_rotation_pairs(con),
+        streaks,
+        sessions=_market_sessions(con),
+    )
+    frame["source"] = combined_source(returns["source"])
+    return frame
+
+
+def build_parallels(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    tickers = _pair_tickers(con)
+    returns = _returns_of(con, tickers)
+    closes = _timestamps(
+        _query(
+            con,
+            f"SELECT trade_date, ticker, close FROM {RAW_PRICES.qualified_name} "
+            "WHERE list_contains(?, ticker)",
+            [tickers],
+        ),
+        "trade_date",
+    )
+    frame = historical_parallels.period_comparison(
+        read_historical_periods(con),
+        read_rotation_pairs(con),
+        returns,
+        _spreads(con),
+        _relative(con),
+        closes,
+        sessions=_market_sessions(con),
+    )
+    frame["source"] = combined_source(returns["source"])
+    return frame
+
+
+def _episodes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    settings = {k: scope.settings.get(k, v) for k, v in EPISODE_SETTINGS.items()}
+    return historical_parallels.detect_episodes(
+        _relative(con), settings["threshold"], settings["window"], settings["min_sessions"]
+    )
+
+
+def build_episodes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    frame = _episodes(con, scope)
+    frame["source"] = combined_source(_relative(con)["source"])
+    return frame
+
+
+def build_similarity(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    relative = _relative(con)
+    episodes = _timestamps(read_table(con, EPISODES), "start_date", "end_date", "peak_date")
+    frame = historical_parallels.episode_similarity(relative, episodes)
+    frame["source"] = combined_source(relative["source"])
+    return frame
+
+
+def build_valuation_gap(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    return valuation_gap.valuation_gap(
+        read_valuation_points(con),
+        read_table(con, VALUATION_SNAPSHOTS),
+        read_rotation_pairs(con),
+    )
+
+
+def _derived(spec, reads, build, modules, by_session=None, settings=()) -> DerivedTable:
+    doc = (modules[0].__doc__ or "").strip()
+    returns_sql = inspect.signature(build).return_annotation in (str, "str")
+    return DerivedTable(
+        spec,
+        tuple(reads),
+        build,
+        _code(*modules),
+        doc,
+        by_session,
+        tuple(settings),
+        "sql" if returns_sql else "pandas",
+    )
+
+
+ANALYTICS_TABLES: tuple[DerivedTable, ...] = (
+    _derived(
+        DAILY_RETURNS,
+        ["raw.prices", "raw.corporate_actions"],
+        build_daily_returns,
+        [daily_returns],
+        by_session="trade_date",
+    ),
+    _derived(
+        PAIR_SPREADS,
+        ["analytics.daily_returns", "reference.rotation_pairs"],
+        build_pair_spreads,
+        [pair_spreads],
+        by_session="trade_date",
+    ),
+    _derived(
+        RELATIVE_STRENGTH,
+        ["analytics.pair_spreads"],
+        build_relative_strength,
+        [relative_strength],
+        by_session="trade_date",
+    ),
+    _derived(
+        OUTPERFORMANCE_STREAKS,
+        ["analytics.pair_spreads"],
+        build_streaks,
+        [outperformance_streaks],
+    ),
+    _derived(
+        PRICE_PROXY,
+        ["analytics.relative_strength"],
+        build_price_proxy,
+        [valuation_gap],
+        by_session="trade_date",
+    ),
+    _derived(
+        EVENT_WINDOWS,
+        ["analytics.daily_returns", "reference.market_events", "reference.universe"],
+        build_event_windows,
+        [event_windows],
+    ),
+    _derived(
+        LEADERS_LAGGARDS,
+        ["analytics.daily_returns", "reference.market_events", "reference.universe"],
+        build_leaders_laggards,
+        [leaders_laggards, event_windows],
+    ),
+    _derived(
+        CLAIMS_CHECK,
+        [
+            "analytics.daily_returns",
+            "analytics.outperformance_streaks",
+            "reference.claims",
+            "reference.universe",
+            "reference.rotation_pairs",
+        ],
+        build_claims_check,
+        [claims_check],
+    ),
+    _derived(
+        PERIOD_COMPARISON,
+        [
+            "analytics.daily_returns",
+            "analytics.pair_spreads",
+            "analytics.relative_strength",
+            "reference.historical_periods",
+            "reference.rotation_pairs",
+            "raw.prices",
+        ],
+        build_parallels,
+        [historical_parallels],
+    ),
+    _derived(
+        EPISODES,
+        ["analytics.relative_strength"],
+        build_episodes,
+        [historical_parallels],
+        settings=EPISODE_SETTINGS,
+    ),
+    _derived(
+        SIMILARITY,
+        ["analytics.relative_strength", "analytics.rotation_episodes"],
+        build_similarity,
+        [historical_parallels],
+    ),
+    _derived(
+        VALUATION_GAP,
+        ["reference.valuation_points", "raw.valuation_snapshots", "reference.rotation_pairs"],
+        build_valuation_gap,
+        [valuation_gap],
+    ),
+)
