@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +23,12 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
-from rotation_assets.instance.dagster_home import ensure_dagster_home, first_use_lock
+from rotation_assets.instance.console_progress import QUIET_CONSOLE, RunProgress, failure_reason
+from rotation_assets.instance.dagster_home import (
+    batched_event_writes,
+    ensure_dagster_home,
+    first_use_lock,
+)
 from rotation_assets.instance.orphaned_runs import process_tags, reap_orphaned_runs
 from rotation_assets.paths import DEFAULT_REPORTS_DIR, DEFAULT_WAREHOUSE_PATH
 
@@ -71,20 +77,6 @@ def _apply_options(args: argparse.Namespace) -> None:
         os.environ["ROTATION_DUCKDB_PATH"] = os.path.abspath(args.warehouse)
 
 
-def failure_reason(error) -> str:
-    """The user-facing cause of a step failure, without Dagster's wrapper line."""
-    chain = []
-    while error is not None:
-        message = error.message.strip()
-        if not message.startswith("dagster._core.errors.DagsterExecutionStepExecutionError"):
-            chain.append(message)
-        error = error.cause
-    # A Failure raised from a typed error repeats its text: keep the typed one (the cause).
-    texts = [m.split(": ", 1)[-1] for m in chain]
-    parts = [m for i, m in enumerate(chain) if texts[i] not in texts[i + 1 :]]
-    return " <- ".join(parts) or "unknown failure"
-
-
 def step_failures(result: ExecuteInProcessResult) -> list[str]:
     """'step: reason' for every failed step of a run."""
     return [
@@ -100,8 +92,8 @@ def execute_range(
     end: dt.date,
     instance: DagsterInstance,
     trigger: str,
-    log_level: str = "INFO",
     asset_selection: Sequence[AssetKey] | None = None,
+    run_id: str | None = None,
 ) -> ExecuteInProcessResult:
     """One in-process run of ``rotation_job`` over the sessions [start, end].
 
@@ -123,7 +115,8 @@ def execute_range(
             **process_tags(),
         },
         raise_on_error=False,
-        run_config={"loggers": {"progress": {"config": {"log_level": log_level}}}},
+        run_id=run_id,
+        run_config=QUIET_CONSOLE,
     )
 
 
@@ -151,10 +144,14 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     began = time.monotonic()
     with first_use_lock(home):
         instance = DagsterInstance.get()
-    with instance:
+    run_id = str(uuid.uuid4())
+    with instance, batched_event_writes():
         for line in reap_orphaned_runs(instance):
             print(f"  {line}")
-        result = execute_range(defs, sessions[0], sessions[-1], instance, f"cli:{command}")
+        with RunProgress(instance, run_id):
+            result = execute_range(
+                defs, sessions[0], sessions[-1], instance, f"cli:{command}", run_id=run_id
+            )
     elapsed = time.monotonic() - began
 
     rows: dict[str, int] = {}

@@ -92,7 +92,7 @@ def run(defs, window, instance, caplog):
     caplog.clear()
     began = time.monotonic()
     result = execute_range(
-        defs, *window, instance, "test", log_level="WARNING", asset_selection=SELECTION
+        defs, *window, instance, "test", asset_selection=SELECTION
     )
     waits = [r.getMessage() for r in caplog.records if LOCK_WAIT.search(r.getMessage())]
     return result, time.monotonic() - began, waits

@@ -39,7 +39,7 @@ def demo_run(tmp_path_factory):
     warehouse = DuckDBWarehouse(database=str(folder / "rotation.duckdb"))
     defs = build_definitions(warehouse, DemoPriceSource())
     with DagsterInstance.ephemeral() as instance:
-        result = execute_range(defs, *SPAN, instance, "test", log_level="WARNING")
+        result = execute_range(defs, *SPAN, instance, "test")
     assert result.success, step_failures(result)
     materialized = defaultdict(list)
     for event in result.get_asset_materialization_events():

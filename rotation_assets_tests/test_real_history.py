@@ -39,7 +39,7 @@ def warehouse(tmp_path_factory) -> str:
     )
     with DagsterInstance.ephemeral() as instance:
         result = execute_range(
-            defs, dt.date(1990, 1, 2), _last_date(), instance, "test", log_level="WARNING"
+            defs, dt.date(1990, 1, 2), _last_date(), instance, "test"
         )
     assert result.success, step_failures(result)
     failed_checks = [

@@ -60,3 +60,24 @@ def first_use_lock(home: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Dagster hands a range's per-partition events to the event log in batches only when this is set
+# (read at every event); the project's event log writes a batch in one transaction per shard.
+EVENT_BATCH_SIZE_VAR = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = "5000"
+
+
+@contextlib.contextmanager
+def batched_event_writes() -> Iterator[None]:
+    """DAGSTER_EVENT_BATCH_SIZE for the runs the CLI executes in this process (unless the user
+    set it), restored afterwards: a setting of the run, not of every process that imports the
+    project."""
+    if os.environ.get(EVENT_BATCH_SIZE_VAR):
+        yield
+        return
+    os.environ[EVENT_BATCH_SIZE_VAR] = EVENT_BATCH_SIZE
+    try:
+        yield
+    finally:
+        os.environ.pop(EVENT_BATCH_SIZE_VAR, None)
