@@ -91,9 +91,7 @@ PRICES_SEEN = "SELECT count(*), max(trade_date), round(sum(close), 6) FROM raw.p
 def run(defs, window, instance, caplog):
     caplog.clear()
     began = time.monotonic()
-    result = execute_range(
-        defs, *window, instance, "test", asset_selection=SELECTION
-    )
+    result = execute_range(defs, *window, instance, "test", asset_selection=SELECTION)
     waits = [r.getMessage() for r in caplog.records if LOCK_WAIT.search(r.getMessage())]
     return result, time.monotonic() - began, waits
 

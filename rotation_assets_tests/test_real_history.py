@@ -38,9 +38,7 @@ def warehouse(tmp_path_factory) -> str:
         DuckDBWarehouse(database=db), CsvPriceSource(price_dir=str(SHARED_PRICES))
     )
     with DagsterInstance.ephemeral() as instance:
-        result = execute_range(
-            defs, dt.date(1990, 1, 2), _last_date(), instance, "test"
-        )
+        result = execute_range(defs, dt.date(1990, 1, 2), _last_date(), instance, "test")
     assert result.success, step_failures(result)
     failed_checks = [
         e.event_specific_data.check_name

@@ -11,7 +11,7 @@ from rotation_assets.defs.analytics.assets import (
     RELATIVE_STRENGTH,
     VALUATION_GAP,
 )
-from rotation_assets.defs.analytics.dashboard import analytics_rotation_dashboard
+from rotation_assets.defs.analytics.assets import DASHBOARD_KEY, analytics
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
 from rotation_assets.reference.universe import ROTATION_PAIRS
@@ -204,14 +204,14 @@ def test_view_and_columns_carry_their_descriptions_in_duckdb(warehouse):
 def test_asset_creates_the_view_with_preview_and_schema(warehouse):
     with warehouse.connect() as con:
         con.execute("DROP VIEW analytics.rotation_dashboard")
-    result = materialize([analytics_rotation_dashboard], resources={"warehouse": warehouse})
+    result = materialize([analytics], selection=[DASHBOARD_KEY], resources={"warehouse": warehouse})
     assert result.success
     (event,) = result.get_asset_materialization_events()
     mat = event.materialization
     assert mat.metadata["dagster/row_count"].value == 3
     preview = mat.metadata["preview"].value
     assert "AAA_BBB" in preview and "2026-01-06" in preview and "0.2000" in preview
-    spec = analytics_rotation_dashboard.specs_by_key[analytics_rotation_dashboard.key]
+    spec = analytics.specs_by_key[DASHBOARD_KEY]
     schema = spec.metadata["dagster/column_schema"]
     assert [c.name for c in schema.columns] == ROTATION_DASHBOARD.column_names
     assert spec.group_name == "analytics" and set(spec.kinds) == {"duckdb", "sql"}
@@ -224,7 +224,7 @@ def test_asset_binds_the_view_before_the_analytics_tables_exist(tmp_path):
         ROTATION_PAIRS,
         pd.DataFrame({"pair_id": ["X_Y"], "small": ["X"], "large": ["Y"], "description": [""]}),
     )
-    result = materialize([analytics_rotation_dashboard], resources={"warehouse": wh})
+    result = materialize([analytics], selection=[DASHBOARD_KEY], resources={"warehouse": wh})
     assert result.success
     rows = wh.query("SELECT * FROM analytics.rotation_dashboard")
     assert list(rows["pair_id"]) == ["X_Y"] and rows["trade_date"].isna().all()
