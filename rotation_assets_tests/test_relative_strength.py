@@ -238,6 +238,7 @@ def test_performance_4_pairs_by_9000_sessions():
     started = time.perf_counter()
     spreads = pair_spreads(returns, pairs)
     spread_seconds = time.perf_counter() - started
+    spreads["source"] = "synthetic"  # as stored: outperformance_streaks reads the source column
     started = time.perf_counter()
     strength = relative_strength(spreads)
     strength_seconds = time.perf_counter() - started
