@@ -60,6 +60,7 @@ UNIVERSE = pd.DataFrame(
 def _returns(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["trade_date", "ticker", "price_return", "total_return"])
     frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    frame["source"] = "csv"
     return frame
 
 
@@ -165,3 +166,18 @@ def test_no_events_gives_an_empty_table():
     result = event_windows(EVENTS.iloc[0:0], RETURNS, UNIVERSE)
     assert result.empty
     assert list(result.columns) == EVENT_WINDOWS.column_names
+
+
+def test_source_is_the_combined_source_of_the_rows_in_the_window():
+    result = event_windows(EVENTS, RETURNS, UNIVERSE)
+    assert (result["source"] == "csv").all()
+    # A synthetic AAA return on 02-04 marks AAA's two_days row only: not tie_day (02-05), not
+    # another ticker; IWM's synthetic 02-02 return lies before every window and marks nothing.
+    mixed = RETURNS.copy()
+    aaa_0204 = (mixed["ticker"] == "AAA") & (mixed["trade_date"] == pd.Timestamp("2026-02-04"))
+    mixed.loc[aaa_0204 | (mixed["trade_date"] == pd.Timestamp("2026-02-02")), "source"] = (
+        "synthetic"
+    )
+    result = event_windows(EVENTS, mixed, UNIVERSE).set_index(["event_id", "ticker"])
+    assert result.loc[("two_days", "AAA"), "source"] == "csv+synthetic"
+    assert (result["source"].drop(("two_days", "AAA")) == "csv").all()

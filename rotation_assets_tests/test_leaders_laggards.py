@@ -3,7 +3,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from rotation_assets.metrics.leaders_laggards import LEADERS_LAGGARDS, leaders_laggards
+from rotation_assets.metrics.leaders_laggards import (
+    LEADERS_LAGGARDS,
+    leaders_laggards,
+    leaders_laggards_sql,
+)
+from rotation_assets.metrics.sql_on_frames import query_frames
 from rotation_assets.reference.market_events import load_market_events
 
 UNIVERSE = pd.DataFrame(
@@ -28,7 +33,7 @@ RETURNS = pd.DataFrame(
         for ticker, value in zip(["AAA", "BBB", "IWM", "SPY", "QQQ"], values, strict=True)
     ],
     columns=["trade_date", "ticker", "price_return", "total_return"],
-)
+).assign(source="csv")
 EVENTS = pd.DataFrame(
     {
         "event_id": ["later", "runs_past_as_of", "one_day"],
@@ -104,3 +109,26 @@ def test_a_window_without_sessions_has_no_rows():
 def test_real_events_seed_works_as_the_events_input():
     result = leaders_laggards(RETURNS, UNIVERSE, load_market_events(), "2026-02-03")
     assert {"fed_chair_nomination", "ai_disruption_selloff"} <= set(result["window_id"])
+
+
+def test_source_is_the_combined_source_of_the_rows_in_the_window():
+    assert (_result()["source"] == "csv").all()
+    # BBB's synthetic 2026-01-30 return is in its ytd window only; IWM's synthetic 2026-02-04
+    # return lies after as_of and marks nothing.
+    mixed = RETURNS.copy()
+    day = mixed["trade_date"]
+    synthetic = ((mixed["ticker"] == "BBB") & (day == pd.Timestamp("2026-01-30"))) | (
+        (mixed["ticker"] == "IWM") & (day == pd.Timestamp("2026-02-04"))
+    )
+    mixed.loc[synthetic, "source"] = "synthetic"
+    result = leaders_laggards(mixed, UNIVERSE, EVENTS, dt.date(2026, 2, 3))
+    by_row = result.set_index(["window_id", "ticker"])["source"]
+    assert by_row[("ytd", "BBB")] == "csv+synthetic"
+    assert (by_row.drop(("ytd", "BBB")) == "csv").all()
+
+
+def test_sql_without_as_of_takes_the_last_trade_date_of_the_returns():
+    frame = query_frames(leaders_laggards_sql(), returns=RETURNS, universe=UNIVERSE, events=EVENTS)
+    expected = leaders_laggards(RETURNS, UNIVERSE, EVENTS, "2026-02-04")
+    pd.testing.assert_frame_equal(LEADERS_LAGGARDS.conform(frame), expected)
+    assert expected["window_end"].max() == pd.Timestamp("2026-02-04")

@@ -23,6 +23,7 @@ def spreads_frame(pair_id: str, dates: list[str], days: list[tuple[float, float]
     frame.insert(1, "pair_id", pair_id)
     frame["spread"] = frame["small_return"] - frame["large_return"]
     frame["leader"] = leader_of(frame["spread"])
+    frame["source"] = "csv"
     return frame
 
 
@@ -140,6 +141,19 @@ def test_frame_matches_the_spec():
     assert str(out["longest_since"].dtype) == "datetime64[ns]"
     assert str(out["sessions"].dtype) == "Int64"
     assert str(out["is_current"].dtype) == "boolean"
+
+
+def test_source_is_the_combined_source_of_the_run_rows():
+    out = outperformance_streaks(A)
+    assert (out["source"] == "csv").all()
+    # A synthetic session inside pair A's last run (sessions 9-11) marks that run only; the
+    # tie on session 5 belongs to no run, so its source marks none.
+    mixed = A.copy()
+    mixed.loc[[4, 9], "source"] = "synthetic"
+    out = outperformance_streaks(mixed)
+    assert list(out["source"]) == ["csv"] * 4 + ["csv+synthetic"]
+    mixed.loc[[8, 10], "source"] = "synthetic"
+    assert outperformance_streaks(mixed)["source"].iloc[-1] == "synthetic"
 
 
 def test_all_ties_or_no_rows_give_no_runs():

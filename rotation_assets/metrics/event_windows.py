@@ -14,17 +14,30 @@ each universe ticker with at least one daily return row whose trade_date lies in
   for the event); ``vs_spy`` likewise with SPY.
 - ``rank``: rank by ``total_return`` within the event, 1 = highest; equal returns share the best
   rank (1, 1, 3); null when ``total_return`` is null.
+- ``source``: the combined price source of the ticker's return rows in the range ('csv',
+  'csv+synthetic', ...; ``metrics.provenance``).
 
 Tickers without a return row in the range get no row. A ticker whose data starts inside the
-range is measured from its first return (the close of its first session).
+range is measured from its first return (the close of its first session). Computed in SQL
+(``event_windows_sql``; the compounding is ``metrics.window_returns``, shared with
+leaders_laggards).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import pandas as pd
 
+from rotation_assets.metrics.provenance import source_column
+from rotation_assets.metrics.sql_on_frames import query_frames
+from rotation_assets.metrics.window_returns import (
+    rank_sql,
+    relative_return_sql,
+    sql_identifier,
+    window_returns_sql,
+)
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 DEFAULT_BENCHMARKS = ("IWM", "SPY")
@@ -89,6 +102,7 @@ def event_windows_spec(benchmarks: Sequence[str] = DEFAULT_BENCHMARKS) -> TableS
                 "INTEGER",
                 "Rank by total_return within the event, 1 = best; ties share the best rank.",
             ),
+            source_column("the ticker's daily_returns rows in the event's window"),
         ),
         key=("event_id", "ticker"),
     )
@@ -97,55 +111,59 @@ def event_windows_spec(benchmarks: Sequence[str] = DEFAULT_BENCHMARKS) -> TableS
 EVENT_WINDOWS = event_windows_spec()
 
 
-def window_returns(
-    returns: pd.DataFrame, start: pd.Timestamp | str, end: pd.Timestamp | str
-) -> pd.DataFrame:
-    """Per ticker with a return row in [start, end]: sessions and compounded returns.
+def event_windows_sql(
+    events: str = "events",
+    returns: str = "returns",
+    universe: str = "universe",
+    benchmarks: Sequence[str] = DEFAULT_BENCHMARKS,
+) -> str:
+    """SQL for the event_windows rows, sorted by event start_date, event_id, rank (nulls last),
+    ticker.
 
-    Columns ticker, first_session, last_session, sessions, price_return, total_return; the
-    returns run from the close before first_session to the close of last_session.
+    The arguments name relations (tables or parenthesised subqueries): ``events`` with
+    event_id, start_date, end_date; ``returns`` the daily trade_date, ticker, price_return,
+    total_return, source; ``universe`` ticker, role. The result has exactly
+    ``event_windows_spec(benchmarks)``'s columns, in order.
     """
-    in_window = returns[
-        (returns["trade_date"] >= pd.Timestamp(start))
-        & (returns["trade_date"] <= pd.Timestamp(end))
-    ]
-    frame = in_window.assign(
-        price_growth=1.0 + in_window["price_return"].astype("float64"),
-        total_growth=1.0 + in_window["total_return"].astype("float64"),
+    relatives = "".join(
+        f"\n        {relative_return_sql(b, 'window_id')} AS {sql_identifier(benchmark_column(b))},"
+        for b in benchmarks
     )
-    grouped = frame.groupby("ticker", sort=True)
-    out = grouped.agg(
-        first_session=("trade_date", "min"),
-        last_session=("trade_date", "max"),
-        sessions=("trade_date", "size"),
-        price_growth=("price_growth", "prod"),
-        total_growth=("total_growth", "prod"),
-        price_count=("price_growth", "count"),
-        total_count=("total_growth", "count"),
-    )
-    # groupby prod skips NaN, which would silently drop a session: null it out instead.
-    out["price_return"] = (out["price_growth"] - 1.0).where(out["price_count"] == out["sessions"])
-    out["total_return"] = (out["total_growth"] - 1.0).where(out["total_count"] == out["sessions"])
-    columns = ["first_session", "last_session", "sessions", "price_return", "total_return"]
-    return out[columns].reset_index()
-
-
-def add_relative_and_rank(
-    frame: pd.DataFrame, group: str, benchmarks: Sequence[str], rank_mask: pd.Series | None = None
-) -> pd.DataFrame:
-    """Adds vs_<benchmark> (total_return minus the benchmark's in the same group) and rank.
-
-    ``rank`` ranks total_return within each ``group`` value (1 = best, ties share the best
-    rank), counting only rows where ``rank_mask`` is true (all rows when it is None).
-    """
-    out = frame.copy()
-    for b in benchmarks:
-        bench = out.loc[out["ticker"] == b].set_index(group)["total_return"]
-        out[benchmark_column(b)] = out["total_return"] - out[group].map(bench)
-    ranked = out if rank_mask is None else out.loc[rank_mask]
-    rank = ranked.groupby(group)["total_return"].rank(method="min", ascending=False)
-    out["rank"] = rank.reindex(out.index).astype("Int64")
-    return out
+    compounded = textwrap.indent(window_returns_sql("windows", "known"), "    ")
+    vs_columns = "".join(f"\n    c.{sql_identifier(benchmark_column(b))}," for b in benchmarks)
+    return f"""
+WITH windows AS (
+    SELECT event_id AS window_id, start_date AS window_start, end_date AS window_end
+    FROM {events}
+),
+known AS (
+    SELECT trade_date, ticker, price_return, total_return, source
+    FROM {returns}
+    WHERE ticker IN (SELECT ticker FROM {universe})
+),
+compounded AS ({compounded}),
+ranked AS (
+    SELECT
+        *,{relatives}
+        {rank_sql("window_id")} AS rank
+    FROM compounded
+)
+SELECT
+    c.window_id AS event_id,
+    c.ticker,
+    u.role,
+    c.first_session,
+    c.last_session,
+    c.sessions,
+    c.price_return,
+    c.total_return,{vs_columns}
+    c.rank,
+    c.source
+FROM ranked AS c
+JOIN {universe} AS u ON u.ticker = c.ticker
+JOIN windows AS w ON w.window_id = c.window_id
+ORDER BY w.window_start, c.window_id, c.rank NULLS LAST, c.ticker
+"""
 
 
 def event_windows(
@@ -157,24 +175,9 @@ def event_windows(
     """Per event and universe ticker with data in the window: returns, relatives, rank.
 
     ``events`` has event_id, start_date, end_date; ``returns`` the daily trade_date, ticker,
-    price_return, total_return; ``universe`` ticker and role. Sorted by event start_date,
-    event_id, rank. See the module docstring for the definitions.
+    price_return, total_return, source; ``universe`` ticker and role. Sorted by event
+    start_date, event_id, rank. See the module docstring for the definitions.
     """
-    spec = event_windows_spec(benchmarks)
-    roles = universe.set_index("ticker")["role"]
-    known = returns[returns["ticker"].isin(roles.index)]
-    parts = []
-    for event in events.sort_values(["start_date", "event_id"], kind="stable").itertuples():
-        part = window_returns(known, event.start_date, event.end_date)
-        parts.append(part.assign(event_id=event.event_id))
-    if not parts or all(p.empty for p in parts):
-        return spec.conform(pd.DataFrame({c: [] for c in spec.column_names}))
-    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-    frame["role"] = frame["ticker"].map(roles)
-    frame = add_relative_and_rank(frame, "event_id", benchmarks)
-    # Events keep their chronological order from the loop; within one, best first.
-    frame["_order"] = frame["event_id"].map(
-        {e: i for i, e in enumerate(frame["event_id"].unique())}
-    )
-    frame = frame.sort_values(["_order", "rank", "ticker"], kind="stable", na_position="last")
-    return spec.conform(frame)
+    sql = event_windows_sql("events", "returns", "universe", benchmarks)
+    frame = query_frames(sql, events=events, returns=returns, universe=universe)
+    return event_windows_spec(benchmarks).conform(frame)

@@ -19,15 +19,29 @@ Per window and ticker with at least one daily return row in the window (returns 
 - ``vs_iwm = total_return - total_return of IWM`` in the same window; ``vs_spy`` likewise.
 - ``rank``: rank by total_return among the window's stocks only, 1 = best (leader), equal
   returns share the best rank (1, 1, 3); null for the yardsticks and for a null return.
+- ``source``: the combined price source of the ticker's return rows in the window ('csv',
+  'csv+synthetic', ...; ``metrics.provenance``).
+
+Computed in SQL (``leaders_laggards_sql``; the compounding is ``metrics.window_returns``,
+shared with event_windows). Without an explicit as_of, the SQL takes the last trade_date of
+its returns relation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 import pandas as pd
 
-from rotation_assets.metrics.event_windows import add_relative_and_rank, window_returns
+from rotation_assets.metrics.provenance import source_column
+from rotation_assets.metrics.sql_on_frames import query_frames
+from rotation_assets.metrics.window_returns import (
+    rank_sql,
+    relative_return_sql,
+    sql_string,
+    window_returns_sql,
+)
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 YARDSTICKS = ("IWM", "SPY")
@@ -82,24 +96,88 @@ LEADERS_LAGGARDS = TableSpec(
             "True for IWM and SPY, shown for comparison and not ranked.",
             nullable=False,
         ),
+        source_column("the ticker's daily_returns rows in the window"),
     ),
     key=("window_id", "ticker"),
 )
 
 
-def _windows(
-    events: pd.DataFrame, as_of: pd.Timestamp
-) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
-    """(window_id, start, end) for mtd, ytd and the events begun by as_of, in that order."""
-    windows = [
-        ("mtd", as_of.replace(day=1), as_of),
-        ("ytd", as_of.replace(month=1, day=1), as_of),
-    ]
-    for event in events.sort_values(["start_date", "event_id"], kind="stable").itertuples():
-        start = pd.Timestamp(event.start_date)
-        if start <= as_of:
-            windows.append((event.event_id, start, min(pd.Timestamp(event.end_date), as_of)))
-    return windows
+def leaders_laggards_sql(
+    returns: str = "returns",
+    universe: str = "universe",
+    events: str = "events",
+    as_of: str | dt.date | None = None,
+) -> str:
+    """SQL for the leaders_laggards rows, sorted by window (mtd, ytd, then events by start_date
+    and event_id), stocks by rank (nulls last) and ticker, then the yardsticks by ticker.
+
+    The first three arguments name relations (tables or parenthesised subqueries): ``returns``
+    with the daily trade_date, ticker, total_return, source; ``universe`` ticker, role;
+    ``events`` event_id, start_date, end_date. ``as_of``: a date (becomes a DATE literal), a
+    SQL expression giving one (e.g. a ``?`` parameter), or None for the last trade_date in
+    ``returns``. The result has exactly ``LEADERS_LAGGARDS``'s columns, in order; no rows when
+    as_of is null (no returns).
+    """
+    if as_of is None:
+        as_of_sql = f"(SELECT max(trade_date) FROM {returns})"
+    elif isinstance(as_of, dt.date):
+        as_of_sql = f"DATE {sql_string(as_of.strftime('%Y-%m-%d'))}"
+    else:
+        as_of_sql = as_of
+    yardsticks = ", ".join(sql_string(y) for y in YARDSTICKS)
+    compounded = textwrap.indent(window_returns_sql("windows", "wanted", ("total_return",)), "    ")
+    return f"""
+WITH params AS (
+    SELECT CAST(({as_of_sql}) AS DATE) AS as_of
+),
+windows AS (
+    SELECT 'mtd' AS window_id, 0 AS window_order, CAST(date_trunc('month', as_of) AS DATE)
+        AS window_start, as_of AS window_end
+    FROM params
+    UNION ALL
+    SELECT 'ytd', 1, CAST(date_trunc('year', as_of) AS DATE), as_of
+    FROM params
+    UNION ALL
+    SELECT e.event_id, 2, CAST(e.start_date AS DATE), least(CAST(e.end_date AS DATE), p.as_of)
+    FROM {events} AS e, params AS p
+    WHERE CAST(e.start_date AS DATE) <= p.as_of
+),
+members AS (
+    SELECT ticker, role, ticker IN ({yardsticks}) AS is_yardstick
+    FROM {universe}
+    WHERE role = 'stock' OR ticker IN ({yardsticks})
+),
+wanted AS (
+    SELECT r.trade_date, r.ticker, r.total_return, r.source
+    FROM {returns} AS r, params AS p
+    WHERE r.ticker IN (SELECT ticker FROM members) AND r.trade_date <= p.as_of
+),
+compounded AS ({compounded}),
+ranked AS (
+    SELECT
+        *,
+        {relative_return_sql("IWM", "window_id")} AS vs_iwm,
+        {relative_return_sql("SPY", "window_id")} AS vs_spy,
+        CASE WHEN NOT is_yardstick THEN {rank_sql("window_id, is_yardstick")} END AS rank
+    FROM compounded
+    JOIN members USING (ticker)
+)
+SELECT
+    r.window_id,
+    w.window_start,
+    w.window_end,
+    r.ticker,
+    r.role,
+    r.total_return,
+    r.vs_iwm,
+    r.vs_spy,
+    r.rank,
+    r.is_yardstick,
+    r.source
+FROM ranked AS r
+JOIN windows AS w ON w.window_id = r.window_id
+ORDER BY w.window_order, w.window_start, r.window_id, r.is_yardstick, r.rank NULLS LAST, r.ticker
+"""
 
 
 def leaders_laggards(
@@ -110,33 +188,10 @@ def leaders_laggards(
 ) -> pd.DataFrame:
     """Stocks and yardsticks per window (mtd, ytd, events) with returns, relatives and ranks.
 
-    ``returns`` has trade_date, ticker, total_return; ``universe`` ticker and role; ``events``
-    event_id, start_date, end_date. Sorted by window (mtd, ytd, events by date), stocks by
-    rank, then yardsticks. See the module docstring for the definitions.
+    ``returns`` has trade_date, ticker, total_return, source; ``universe`` ticker and role;
+    ``events`` event_id, start_date, end_date. Sorted by window (mtd, ytd, events by date),
+    stocks by rank, then yardsticks. See the module docstring for the definitions.
     """
-    as_of_ts = pd.Timestamp(as_of).normalize()
-    roles = universe.set_index("ticker")["role"]
-    stocks = set(roles.index[roles == "stock"])
-    yardsticks = [y for y in YARDSTICKS if y in roles.index]
-    wanted = returns[
-        returns["ticker"].isin(stocks | set(yardsticks)) & (returns["trade_date"] <= as_of_ts)
-    ]
-
-    parts = []
-    for window_id, start, end in _windows(events, as_of_ts):
-        part = window_returns(wanted, start, end)
-        parts.append(part.assign(window_id=window_id, window_start=start, window_end=end))
-    frame = pd.concat(parts, ignore_index=True)
-    if frame.empty:
-        return LEADERS_LAGGARDS.conform(
-            pd.DataFrame({c: [] for c in LEADERS_LAGGARDS.column_names})
-        )
-    frame["role"] = frame["ticker"].map(roles)
-    frame["is_yardstick"] = frame["ticker"].isin(yardsticks)
-    frame = add_relative_and_rank(frame, "window_id", YARDSTICKS, ~frame["is_yardstick"])
-    order = {w: i for i, (w, _, _) in enumerate(_windows(events, as_of_ts))}
-    frame["_order"] = frame["window_id"].map(order)
-    frame = frame.sort_values(
-        ["_order", "is_yardstick", "rank", "ticker"], kind="stable", na_position="last"
-    )
+    sql = leaders_laggards_sql("returns", "universe", "events", pd.Timestamp(as_of).date())
+    frame = query_frames(sql, returns=returns, universe=universe, events=events)
     return LEADERS_LAGGARDS.conform(frame)

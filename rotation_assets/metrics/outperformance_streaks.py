@@ -15,13 +15,20 @@ pair has no row do not break a run) with the same leader, ``small`` or ``large``
   "The longest small-cap run since <longest_since>" (an equal run counts: "as long as").
 - ``is_current``: true only for the run that contains the pair's last session; a pair whose last
   session is a tie has no current run.
+- ``source``: the combined price source of the pair_spreads rows of the run ('csv',
+  'csv+synthetic', ...; ``metrics.provenance``).
+
+Computed in SQL (``outperformance_streaks_sql``) as gaps and islands: a run is a group of the
+pair's rows with the same leader and the same difference between the row's number among the
+pair's rows and its number among the pair's rows with that leader.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from rotation_assets.metrics.provenance import source_column, sql_sources_aggregate
+from rotation_assets.metrics.sql_on_frames import query_frames
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 OUTPERFORMANCE_STREAKS = TableSpec(
@@ -86,84 +93,88 @@ OUTPERFORMANCE_STREAKS = TableSpec(
             "True only for the run containing the pair's last session (none if that is a tie).",
             nullable=False,
         ),
+        source_column("the pair_spreads rows of the run"),
     ),
     key=("pair_id", "start_date"),
 )
 
 
-def _longest_since(sessions: np.ndarray, end_dates: np.ndarray) -> np.ndarray:
-    """For runs in time order: end date of the latest earlier run at least as long, else NaT.
+def outperformance_streaks_sql(spreads: str = "spreads") -> str:
+    """SQL for the outperformance_streaks rows, sorted by pair_id, start_date.
 
-    A stack of runs with non-increasing lengths: a run shorter than a later one can never be
-    the answer again, so each run is pushed and popped once (linear time).
+    ``spreads`` names the pair_spreads relation (a table such as ``analytics.pair_spreads`` or
+    a parenthesised subquery) with trade_date, pair_id, small_return, large_return, leader and
+    source. The result has exactly ``OUTPERFORMANCE_STREAKS``'s columns, in order.
     """
-    out = np.full(len(sessions), np.datetime64("NaT"), dtype="datetime64[ns]")
-    stack: list[int] = []
-    for i, length in enumerate(sessions):
-        while stack and sessions[stack[-1]] < length:
-            stack.pop()
-        if stack:
-            out[i] = end_dates[stack[-1]]
-        stack.append(i)
-    return out
+    return f"""
+WITH numbered AS (
+    SELECT
+        pair_id,
+        leader,
+        trade_date,
+        small_return,
+        large_return,
+        source,
+        trade_date = max(trade_date) OVER (PARTITION BY pair_id) AS is_last_session,
+        -- Constant along a run of one leader, different for the next run of that leader (the
+        -- rows of other leaders, ties included, in between raise the first number only).
+        row_number() OVER (PARTITION BY pair_id ORDER BY trade_date)
+            - row_number() OVER (PARTITION BY pair_id, leader ORDER BY trade_date) AS island
+    FROM {spreads}
+),
+runs AS (
+    SELECT
+        pair_id,
+        leader,
+        min(trade_date) AS start_date,
+        max(trade_date) AS end_date,
+        count(*) AS sessions,
+        product(1 + small_return ORDER BY trade_date) - 1 AS small_total,
+        product(1 + large_return ORDER BY trade_date) - 1 AS large_total,
+        bool_or(is_last_session) AS is_current,
+        {sql_sources_aggregate("source")} AS source
+    FROM numbered
+    WHERE leader <> 'tie'
+    GROUP BY pair_id, leader, island
+),
+-- Each run once per length it reaches (1 .. sessions), so "the latest earlier run with at
+-- least n sessions" is an ASOF match on at_least = n: linear, unlike a self-join.
+qualifying AS (
+    SELECT pair_id, leader, end_date, unnest(range(1, sessions + 1)) AS at_least
+    FROM runs
+)
+SELECT
+    r.pair_id,
+    r.leader,
+    r.start_date,
+    r.end_date,
+    r.sessions,
+    r.small_total AS small_return,
+    r.large_total AS large_return,
+    r.small_total - r.large_total AS spread,
+    rank() OVER (PARTITION BY r.pair_id, r.leader ORDER BY r.sessions DESC) AS rank,
+    q.end_date AS longest_since,
+    r.is_current,
+    r.source
+FROM runs AS r
+ASOF LEFT JOIN qualifying AS q
+    ON q.pair_id = r.pair_id
+    AND q.leader = r.leader
+    AND q.at_least = r.sessions
+    AND r.start_date > q.end_date
+ORDER BY r.pair_id, r.start_date
+"""
 
 
 def outperformance_streaks(spreads: pd.DataFrame) -> pd.DataFrame:
     """Every maximal same-leader run of each pair; sorted by pair_id, start_date.
 
     ``spreads`` is the pair_spreads frame (trade_date, pair_id, small_return, large_return,
-    leader). See the module docstring for the definitions.
+    leader, source). See the module docstring for the definitions.
     """
-    frame = spreads.loc[
-        :, ["trade_date", "pair_id", "small_return", "large_return", "leader"]
-    ].sort_values(["pair_id", "trade_date"], kind="stable")
-    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
-    if frame.empty:
-        return OUTPERFORMANCE_STREAKS.conform(
-            pd.DataFrame({c: [] for c in OUTPERFORMANCE_STREAKS.column_names})
-        )
-
-    # A run starts wherever the pair or the leader changes from the previous row; ties form
-    # their own runs here and are dropped below, so a tie splits the runs around it.
-    starts = (frame["pair_id"] != frame["pair_id"].shift()) | (
-        frame["leader"] != frame["leader"].shift()
+    return OUTPERFORMANCE_STREAKS.conform(
+        query_frames(outperformance_streaks_sql("spreads"), spreads=spreads)
     )
-    frame["run"] = starts.cumsum()
-    last_session = frame.groupby("pair_id")["trade_date"].transform("max")
-    frame["is_current"] = frame["trade_date"] == last_session
-    frame = frame[frame["leader"] != "tie"]
-    frame = frame.assign(
-        small_growth=1.0 + frame["small_return"], large_growth=1.0 + frame["large_return"]
-    )
-
-    runs = (
-        frame.groupby("run", sort=True)
-        .agg(
-            pair_id=("pair_id", "first"),
-            leader=("leader", "first"),
-            start_date=("trade_date", "first"),
-            end_date=("trade_date", "last"),
-            sessions=("trade_date", "size"),
-            small_growth=("small_growth", "prod"),
-            large_growth=("large_growth", "prod"),
-            is_current=("is_current", "any"),
-        )
-        .reset_index(drop=True)
-    )
-    runs["small_return"] = runs["small_growth"] - 1.0
-    runs["large_return"] = runs["large_growth"] - 1.0
-    runs["spread"] = runs["small_return"] - runs["large_return"]
-    runs["rank"] = (
-        runs.groupby(["pair_id", "leader"])["sessions"].rank(method="min", ascending=False)
-    ).astype("int64")
-
-    runs["longest_since"] = pd.Series(pd.NaT, index=runs.index, dtype="datetime64[ns]")
-    # Runs are numbered in (pair, date) order, so each group is already in time order.
-    for _, group in runs.groupby(["pair_id", "leader"], sort=False):
-        runs.loc[group.index, "longest_since"] = _longest_since(
-            group["sessions"].to_numpy(), group["end_date"].to_numpy(dtype="datetime64[ns]")
-        )
-    return OUTPERFORMANCE_STREAKS.conform(runs)
 
 
 def streak_sessions_add_up(streaks: pd.DataFrame, spreads: pd.DataFrame) -> pd.DataFrame:

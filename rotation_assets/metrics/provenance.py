@@ -21,6 +21,18 @@ SOURCE_COLUMN = Column(
 )
 
 
+def source_column(computed_from: str) -> Column:
+    """The ``source`` column of a table whose rows are each computed from ``computed_from``
+    (e.g. "the pair_spreads rows of the run"): ``SOURCE_COLUMN`` saying which rows count."""
+    return Column(
+        "source",
+        "VARCHAR",
+        f"Price source(s) of {computed_from}: yfinance, csv or synthetic (demo data, never "
+        "market data); several joined with '+' in sorted order.",
+        nullable=False,
+    )
+
+
 def with_source(spec: TableSpec) -> TableSpec:
     """``spec`` with the ``source`` column appended (unless it has one)."""
     return spec if "source" in spec.column_names else spec.with_columns(SOURCE_COLUMN)
