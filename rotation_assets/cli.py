@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from dagster import AssetKey, DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
 from rotation_assets.instance.console_progress import QUIET_CONSOLE, RunProgress, failure_reason
@@ -97,14 +97,17 @@ def execute_range(
 ) -> ExecuteInProcessResult:
     """One in-process run of ``rotation_job`` over the sessions [start, end].
 
-    ``asset_selection`` narrows the run to some assets (tests that only look at raw prices).
+    ``asset_selection`` narrows the run to some assets (tests that only look at raw prices),
+    with the assets computed in the same step as them.
     """
     job = defs.resolve_job_def("rotation_job")
     if asset_selection is not None:
         # The job's own checks of those assets; a bare asset_selection would add checks the
         # job leaves out (the freshness check, which has its own job).
-        keys = set(asset_selection)
-        checks = {k for k in job.asset_layer.asset_graph.asset_check_keys if k.asset_key in keys}
+        graph = job.asset_layer.asset_graph
+        selection = AssetSelection.assets(*asset_selection).required_multi_asset_neighbors()
+        keys = selection.resolve(graph)
+        checks = {k for k in graph.asset_check_keys if k.asset_key in keys}
         job = job.get_subset(asset_selection=keys, asset_check_selection=checks)
     return job.execute_in_process(
         instance=instance,

@@ -45,8 +45,10 @@ def returns_frame(total: dict[str, list[float]], price: dict[str, list[float]] |
         prices = price.get(ticker, values)
         for date, tr, pr in zip(D, values, prices, strict=False):
             if tr is not None:
-                rows.append((date, ticker, pr, tr))
-    return pd.DataFrame(rows, columns=["trade_date", "ticker", "price_return", "total_return"])
+                rows.append((date, ticker, pr, tr, "csv"))
+    return pd.DataFrame(
+        rows, columns=["trade_date", "ticker", "price_return", "total_return", "source"]
+    )
 
 
 def compare(returns, periods, **kwargs):

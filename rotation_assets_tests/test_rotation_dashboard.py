@@ -7,11 +7,12 @@ import pytest
 from dagster import materialize
 
 from rotation_assets.defs.analytics.assets import (
+    DASHBOARD_KEY,
     OUTPERFORMANCE_STREAKS,
     RELATIVE_STRENGTH,
     VALUATION_GAP,
+    analytics,
 )
-from rotation_assets.defs.analytics.assets import DASHBOARD_KEY, analytics
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
 from rotation_assets.reference.universe import ROTATION_PAIRS

@@ -30,7 +30,6 @@ from rotation_assets.metrics.provenance import combined_source, with_source
 from rotation_assets.metrics.refresh import DerivedTable, Scope
 from rotation_assets.reference.claims import read_claims
 from rotation_assets.reference.historical_periods import read_historical_periods
-from rotation_assets.reference.market_events import read_market_events
 from rotation_assets.reference.universe import read_rotation_pairs, read_universe
 from rotation_assets.reference.valuation_points import read_valuation_points
 from rotation_assets.sources.price_window import CORPORATE_ACTIONS, RAW_PRICES
@@ -42,9 +41,9 @@ PAIR_SPREADS = pair_spreads.PAIR_SPREADS
 RELATIVE_STRENGTH = relative_strength.RELATIVE_STRENGTH
 PRICE_PROXY = valuation_gap.PRICE_RATIO_PERCENTILE
 VALUATION_GAP = valuation_gap.VALUATION_GAP
-OUTPERFORMANCE_STREAKS = with_source(outperformance_streaks.OUTPERFORMANCE_STREAKS)
-EVENT_WINDOWS = with_source(event_windows.EVENT_WINDOWS)
-LEADERS_LAGGARDS = with_source(leaders_laggards.LEADERS_LAGGARDS)
+OUTPERFORMANCE_STREAKS = outperformance_streaks.OUTPERFORMANCE_STREAKS
+EVENT_WINDOWS = event_windows.EVENT_WINDOWS
+LEADERS_LAGGARDS = leaders_laggards.LEADERS_LAGGARDS
 CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
 PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
 EPISODES = with_source(historical_parallels.EPISODES)
@@ -124,43 +123,21 @@ def build_price_proxy(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFr
     return valuation_gap.price_ratio_percentile(_relative(con), since=since)
 
 
-def build_streaks(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    spreads = _spreads(con)
-    frame = outperformance_streaks.outperformance_streaks(spreads)
-    if "source" not in frame or frame["source"].isna().all():
-        frame["source"] = combined_source(spreads["source"])
-    return frame
+def build_streaks(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    return outperformance_streaks.outperformance_streaks_sql(PAIR_SPREADS.qualified_name)
 
 
-def build_event_windows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    events = read_market_events(con)
-    returns = _timestamps(
-        _query(
-            con,
-            f"SELECT r.* FROM {DAILY_RETURNS.qualified_name} r WHERE EXISTS (SELECT 1 FROM "
-            "reference.market_events e WHERE r.trade_date BETWEEN e.start_date AND e.end_date)",
-        ),
-        "trade_date",
+def build_event_windows(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    return event_windows.event_windows_sql(
+        "reference.market_events", DAILY_RETURNS.qualified_name, "reference.universe"
     )
-    frame = event_windows.event_windows(events, returns, read_universe(con))
-    if "source" not in frame or frame["source"].isna().all():
-        frame["source"] = combined_source(returns["source"])
-    return frame
 
 
-def build_leaders_laggards(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    universe = read_universe(con)
-    wanted = sorted(set(universe.loc[universe["role"] == "stock", "ticker"]) | {"IWM", "SPY"})
-    returns = _returns_of(con, wanted)
-    if returns.empty:
-        return LEADERS_LAGGARDS.empty()
-    as_of = _query(con, f"SELECT max(trade_date) AS d FROM {DAILY_RETURNS.qualified_name}")["d"]
-    frame = leaders_laggards.leaders_laggards(
-        returns, universe, read_market_events(con), as_of=pd.Timestamp(as_of.iloc[0])
+def build_leaders_laggards(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    # As of the newest session with returns (None: the SQL's own max(trade_date)).
+    return leaders_laggards.leaders_laggards_sql(
+        DAILY_RETURNS.qualified_name, "reference.universe", "reference.market_events"
     )
-    if "source" not in frame or frame["source"].isna().all():
-        frame["source"] = combined_source(returns["source"])
-    return frame
 
 
 def build_claims_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

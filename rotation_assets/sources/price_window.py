@@ -154,8 +154,9 @@ PRICE_LOADS = TableSpec(
     schema="raw",
     name="price_loads",
     description=(
-        "One row per write of raw.prices: the window of sessions it replaced and how many rows "
-        "changed. The analytics read it to rebuild only from the first changed session on."
+        "One row per write of raw.prices that changed something: the window of sessions it "
+        "replaced and how many rows changed (an identical re-load adds no row). The analytics "
+        "read it to rebuild only from the first changed session on."
     ),
     columns=(
         Column("load_id", "BIGINT", "Increasing number of the load.", nullable=False),
@@ -190,12 +191,15 @@ def record_load(
     loaded_at: dt.datetime,
 ) -> int:
     """Append the load of ``sessions`` to raw.price_loads (inside the caller's transaction, with
-    the writes it describes) and return its load_id."""
+    the writes it describes) and return its load_id; a load that changed nothing is not
+    recorded (the newest load_id is returned), so re-loading identical data changes no table."""
     ensure_table(con, PRICE_LOADS)
     (last,) = con.execute(
         f"SELECT coalesce(max(load_id), 0) FROM {PRICE_LOADS.qualified_name}"
     ).fetchone()
     changed = sum(s.rows_changed + (s.rows_before - s.rows_unchanged) for s in summaries)
+    if changed == 0:
+        return int(last)
     load_id = int(last) + 1
     con.execute(
         f"INSERT INTO {PRICE_LOADS.qualified_name} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
