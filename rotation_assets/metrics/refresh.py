@@ -134,8 +134,14 @@ class Refresh:
     settings: Mapping[str, object] = field(default_factory=dict)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
-    def run(self, selected: set[str]) -> list[Refreshed]:
-        """Refresh the ``selected`` tables (qualified names); the caller holds the transaction."""
+    def run(
+        self,
+        selected: set[str],
+        after: Callable[[DerivedTable, Refreshed], None] | None = None,
+    ) -> list[Refreshed]:
+        """Refresh the ``selected`` tables (qualified names) in dependency order, calling
+        ``after`` on each as soon as it is rebuilt (its checks: raising there stops the refresh
+        before any table that reads it); the caller holds the transaction."""
         ensure_table(self.con, REFRESH_STATE)
         ensure_table(self.con, PRICE_LOADS)
         analytics = {t.name for t in self.tables}
@@ -143,6 +149,8 @@ class Refresh:
         for table in self.tables:
             if table.name in selected:
                 done.append(self._refresh(table, analytics))
+                if after is not None:
+                    after(table, done[-1])
         return done
 
     def _state(self, name: str) -> _State | None:

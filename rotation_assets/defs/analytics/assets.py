@@ -47,6 +47,7 @@ from rotation_assets.metrics.rotation_dashboard import __doc__ as DASHBOARD_DOC
 from rotation_assets.quality import table_rules
 from rotation_assets.quality.price_rules import RuleResult
 from rotation_assets.reference.universe import ROTATION_PAIRS
+from rotation_assets.warehouse.table_spec import TableSpec
 from rotation_assets.warehouse.writes import ensure_table, transaction
 
 BY_NAME = {table.name: table for table in ANALYTICS_TABLES}
@@ -156,50 +157,58 @@ def analytics(
             for key in context.selected_asset_check_keys
         )
     ]
+    outcomes: list[tuple[TableSpec, RuleResult, str]] = []
+
+    def verify(table: DerivedTable, refreshed: Refreshed) -> None:
+        """The table's selected checks, on the rows just rebuilt; a blocking failure stops the
+        refresh before any table that reads it, and rolls the whole refresh back."""
+        for name, spec, _ in checks:
+            if spec.qualified_name == table.name:
+                rule, scope = _evaluate(con, name, spec, refreshed)
+                outcomes.append((spec, rule, scope))
+                if not rule.passed:
+                    raise _Blocked(spec.qualified_name, rule)
+
     with warehouse.connect() as con:
         try:
             with transaction(con):
-                refreshed = Refresh(con, ANALYTICS_TABLES, config.model_dump()).run(selected)
-                by_table = {r.table: r for r in refreshed}
+                refreshed = Refresh(con, ANALYTICS_TABLES, config.model_dump()).run(
+                    selected, after=verify
+                )
                 if DASHBOARD_KEY in context.selected_asset_keys:
                     # A table still without rows may not exist yet; the view must bind anyway.
                     for spec in (ROTATION_PAIRS, RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS):
                         ensure_table(con, spec)
                     ensure_table(con, VALUATION_GAP)
                     create_dashboard_view(con)
-                outcomes = [
-                    (spec, _evaluate(con, name, spec, by_table)) for name, spec, _ in checks
-                ]
-                failed = [rule for _, (rule, _) in outcomes if not rule.passed]
-                if failed:
-                    raise _Blocked(failed)
-                materializations = [_materialization(con, r, context) for r in refreshed] + (
-                    [_dashboard(con)] if DASHBOARD_KEY in context.selected_asset_keys else []
-                )
+                materializations = [_materialization(con, r, context) for r in refreshed]
+                if DASHBOARD_KEY in context.selected_asset_keys:
+                    materializations.append(_dashboard(con))
         except _Blocked as blocked:
-            for spec, (rule, scope) in outcomes:
+            for spec, rule, scope in outcomes:
                 yield _check_result(spec, rule, scope)
             raise Failure(
                 "Blocked before publishing, analytics tables unchanged: "
-                + " | ".join(rule.summary() for rule in blocked.failures),
+                f"{blocked.spec_name}: {blocked.rule.summary()}",
                 allow_retries=False,
             ) from None
     yield from materializations
-    for spec, (rule, scope) in outcomes:
+    for spec, rule, scope in outcomes:
         yield _check_result(spec, rule, scope)
 
 
 class _Blocked(Exception):
-    def __init__(self, failures: list[RuleResult]):
-        self.failures = failures
-        super().__init__("blocking analytics checks failed")
+    """A blocking check failed: the refresh stops and rolls back."""
+
+    def __init__(self, spec_name: str, rule: RuleResult):
+        self.spec_name, self.rule = spec_name, rule
+        super().__init__(f"{spec_name}: {rule.summary()}")
 
 
 def _evaluate(
-    con: duckdb.DuckDBPyConnection, name: str, spec, by_table: dict[str, Refreshed]
+    con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec, refreshed: Refreshed
 ) -> tuple[RuleResult, str]:
-    refreshed = by_table.get(spec.qualified_name)
-    since = refreshed.since if refreshed is not None and refreshed.rebuilt else None
+    since = refreshed.since if refreshed.rebuilt else None
     table = BY_NAME[spec.qualified_name]
     column = table.by_session if since is not None else None
     scope = f"from {since}" if column else "whole table"
