@@ -163,3 +163,73 @@ def test_comments_reach_duckdb(wh):
             "WHERE table_name = 'bars' AND column_name = 'close'"
         ).fetchone()[0]
     assert comment == "close"
+
+
+# --- what dagster_duckdb.DuckDBResource does not do, and the warehouse resource adds --------
+
+
+def _can_open_for_writing(path: str) -> bool:
+    """Whether another process can open ``path`` for writing right now."""
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({path!r}).close()"],
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode == 0
+
+
+def test_duckdb_resource_keeps_the_file_locked_after_a_failed_body_and_the_warehouse_does_not(
+    tmp_path,
+):
+    from dagster_duckdb import DuckDBResource
+
+    path = str(tmp_path / "plain.duckdb")
+    try:
+        with DuckDBResource(database=path).get_connection() as con:
+            con.execute("CREATE TABLE t (a INTEGER)")
+            raise RuntimeError("an asset failed half-way")
+    except RuntimeError as exc:
+        kept = exc  # as Dagster keeps a step's error: its traceback holds the connection
+    # DuckDBResource closes its connection only after a body that succeeded.
+    assert not _can_open_for_writing(path)
+    del kept
+
+    path = str(tmp_path / "warehouse.duckdb")
+    try:
+        with DuckDBWarehouse(database=path).connect() as con:
+            con.execute("CREATE TABLE t (a INTEGER)")
+            raise RuntimeError("an asset failed half-way")
+    except RuntimeError as exc:
+        kept = exc
+    assert _can_open_for_writing(path)
+    del kept
+
+
+def test_duckdb_resource_waits_102_s_in_silence_where_the_warehouse_names_the_holder(
+    wh, monkeypatch, caplog
+):
+    from dagster_duckdb import DuckDBResource
+
+    holder = _hold_open(wh.database, 30.0)
+    slept: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds))
+    try:
+        with pytest.raises(duckdb.IOException) as err, caplog.at_level("WARNING"):
+            with DuckDBResource(database=wh.database).get_connection():
+                pass
+        resource_waits = list(slept)
+        monkeypatch.setattr(time, "sleep", real_sleep)
+        with pytest.raises(WarehouseLockedError) as named, caplog.at_level("WARNING"):
+            with wh.connect():
+                pass
+    finally:
+        monkeypatch.setattr(time, "sleep", real_sleep)
+        holder.kill()
+        holder.wait()
+    # Ten silent retries, 0.1 s doubling to 51.2 s: 102.3 s before DuckDB's own error.
+    assert len(resource_waits) == 10 and sum(resource_waits) == pytest.approx(102.3)
+    assert "lock" in str(err.value).lower()
+    # The warehouse waits lock_wait_seconds (2 s here), saying who holds the file, then names it.
+    assert f"PID {holder.pid}" in str(named.value) and "Waited 2s" in str(named.value)
+    assert any(f"PID {holder.pid}" in r.getMessage() for r in caplog.records)
