@@ -215,14 +215,17 @@ def test_duckdb_resource_waits_102_s_in_silence_where_the_warehouse_names_the_ho
     real_sleep = time.sleep
     monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds))
     try:
-        with pytest.raises(duckdb.IOException) as err, caplog.at_level("WARNING"):
-            with DuckDBResource(database=wh.database).get_connection():
-                pass
+        resource = DuckDBResource(database=wh.database)
+        with (
+            pytest.raises(duckdb.IOException) as err,
+            caplog.at_level("WARNING"),
+            resource.get_connection(),
+        ):
+            pass
         resource_waits = list(slept)
         monkeypatch.setattr(time, "sleep", real_sleep)
-        with pytest.raises(WarehouseLockedError) as named, caplog.at_level("WARNING"):
-            with wh.connect():
-                pass
+        with pytest.raises(WarehouseLockedError) as named, caplog.at_level("WARNING"), wh.connect():
+            pass
     finally:
         monkeypatch.setattr(time, "sleep", real_sleep)
         holder.kill()
