@@ -30,3 +30,22 @@ def test_domain_packages_import_no_dagster_and_nothing_from_defs(package):
         for module in imported_modules(path):
             assert not module.split(".")[0].startswith("dagster"), f"{path}: imports {module}"
             assert not module.startswith("rotation_assets.defs"), f"{path}: imports {module}"
+
+
+# The one module allowed to use Dagster internals: a storage pinned to the Dagster minor it was
+# built for (see its docstring).
+EVENT_LOG_STORAGE = PACKAGE / "instance" / "event_log_storage.py"
+
+
+def test_nothing_imports_dagster_private_modules_but_the_event_log_storage():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == EVENT_LOG_STORAGE:
+            continue
+        text = path.read_text()
+        private = [m for m in imported_modules(path) if m.startswith("dagster._")]
+        if private or "dagster._" in text:
+            offenders.append(
+                f"{path.relative_to(PACKAGE.parent)}: {private or 'dagster._ in text'}"
+            )
+    assert offenders == []
