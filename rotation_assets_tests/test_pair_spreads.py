@@ -100,7 +100,8 @@ def test_frame_matches_the_table_spec():
     assert str(out["trade_date"].dtype) == "datetime64[ns]"
     assert out["spread"].dtype == "float64"
     assert PAIR_SPREADS.qualified_name == "analytics.pair_spreads"
-    assert PAIR_SPREADS.partition_column == "trade_date"
+    # Rebuilt from a session on by the analytics refresh, never written by windows.
+    assert PAIR_SPREADS.window_column is None
     assert all(c.description for c in PAIR_SPREADS.columns)
 
 

@@ -135,7 +135,7 @@ def test_default_factory_is_yfinance_ticker(monkeypatch):
 
 def test_spec_is_a_trading_day_partitioned_raw_table():
     assert VALUATION_SNAPSHOTS.qualified_name == "raw.valuation_snapshots"
-    assert VALUATION_SNAPSHOTS.partition_column == "trade_date"
+    assert VALUATION_SNAPSHOTS.window_column == "trade_date"
     assert VALUATION_SNAPSHOTS.column_names == [
         "trade_date",
         "ticker",

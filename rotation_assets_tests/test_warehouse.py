@@ -24,7 +24,7 @@ SPEC = TableSpec(
         Column("loaded_at", "TIMESTAMP", "first load"),
     ),
     key=("trade_date", "ticker"),
-    partition_column="trade_date",
+    window_column="trade_date",
 )
 
 

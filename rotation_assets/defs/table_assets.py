@@ -36,13 +36,11 @@ def column_schema(spec: TableSpec) -> TableSchema:
 
 
 def table_metadata(spec: TableSpec, **extra: Any) -> dict[str, Any]:
-    """Definition metadata of a table's asset: column schema, table name, partition column."""
+    """Definition metadata of a table's asset: column schema and table name (and ``extra``)."""
     metadata: dict[str, Any] = {
         "dagster/column_schema": column_schema(spec),
         "dagster/table_name": spec.qualified_name,
     }
-    if spec.partition_column:
-        metadata["partition_expr"] = spec.partition_column
     return {**metadata, **extra}
 
 

@@ -50,7 +50,7 @@ DAILY_RETURNS = TableSpec(
         "were loaded by separate runs. A ticker's first session has no row."
     ),
     columns=(
-        Column("trade_date", "DATE", "NYSE session d (the partition key).", nullable=False),
+        Column("trade_date", "DATE", "NYSE session d.", nullable=False),
         Column("ticker", "VARCHAR", "Yahoo Finance symbol.", nullable=False),
         Column(
             "price_return",
@@ -74,7 +74,6 @@ DAILY_RETURNS = TableSpec(
         ),
     ),
     key=("trade_date", "ticker"),
-    partition_column="trade_date",
 )
 
 REBASING_SOURCES = ("yfinance",)

@@ -29,12 +29,12 @@ PAIR_SPREADS = with_source(
         name="pair_spreads",
         description=(
             "Daily total-return spread of each small-cap vs large-cap pair: one row per pair and "
-            "NYSE session on which both sides have a total return, partitioned by trade_date. "
+            "NYSE session on which both sides have a total return. "
             "spread = small_return - large_return exactly; leader is small (spread > 0), large "
             "(spread < 0) or tie (spread = 0)."
         ),
         columns=(
-            Column("trade_date", "DATE", "NYSE session (the partition key).", nullable=False),
+            Column("trade_date", "DATE", "NYSE session.", nullable=False),
             Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
             Column("small", "VARCHAR", "Ticker of the small-cap side.", nullable=False),
             Column("large", "VARCHAR", "Ticker of the large-cap side.", nullable=False),
@@ -64,7 +64,6 @@ PAIR_SPREADS = with_source(
             ),
         ),
         key=("trade_date", "pair_id"),
-        partition_column="trade_date",
     )
 )
 

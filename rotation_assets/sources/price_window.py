@@ -64,7 +64,7 @@ RAW_PRICES = TableSpec(
         ),
     ),
     key=("trade_date", "ticker"),
-    partition_column="trade_date",
+    window_column="trade_date",
 )
 
 
@@ -88,7 +88,7 @@ CORPORATE_ACTIONS = TableSpec(
         Column("loaded_at", "TIMESTAMP", "UTC time the action was fetched.", nullable=False),
     ),
     key=("trade_date", "ticker"),
-    partition_column="trade_date",
+    window_column="trade_date",
 )
 
 

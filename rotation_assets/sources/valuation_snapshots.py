@@ -72,7 +72,7 @@ VALUATION_SNAPSHOTS = TableSpec(
         Column("fetched_at", "TIMESTAMP", "UTC time Ticker.info was read.", nullable=False),
     ),
     key=("trade_date", "ticker"),
-    partition_column="trade_date",
+    window_column="trade_date",
 )
 
 

@@ -18,7 +18,9 @@ def render(tables: list[TableSpec]) -> str:
     lines = [START, ""]
     for spec in tables:
         grain = ", ".join(spec.key) if spec.key else "one row per record"
-        partitioned = f"; partitioned by `{spec.partition_column}`" if spec.partition_column else ""
+        partitioned = (
+            f"; written by windows of `{spec.window_column}`" if spec.window_column else ""
+        )
         lines += [f"### `{spec.qualified_name}`", "", spec.description, ""]
         lines += [f"Grain: one row per ({grain}){partitioned}.", ""]
         lines += ["| column | type | meaning |", "|---|---|---|"]

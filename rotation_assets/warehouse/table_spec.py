@@ -36,8 +36,8 @@ class TableSpec:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = field(default_factory=tuple)
-    # The DATE column that holds the partition key, for trading-day partitioned tables.
-    partition_column: str | None = None
+    # The DATE column whose windows a write replaces (raw.prices: its Dagster partition key).
+    window_column: str | None = None
 
     @property
     def qualified_name(self) -> str:

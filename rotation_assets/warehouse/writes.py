@@ -154,7 +154,7 @@ def _prepare(write: TableWrite) -> tuple[pd.DataFrame, str, list]:
     frame = spec.conform(write.frame)
     if window is None:
         return frame, "", []
-    col = spec.partition_column
+    col = spec.window_column
     if col is None:
         raise ValueError(f"{spec.qualified_name} is not partitioned")
     dates = pd.to_datetime(frame[col]).dt.date

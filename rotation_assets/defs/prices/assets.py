@@ -85,7 +85,8 @@ def _spec(spec, deps, description: str, partitioned: bool = False) -> AssetSpec:
         group_name="prices",
         kinds={"duckdb", "python"},
         owners=OWNERS,
-        metadata=table_metadata(spec),
+        # partition_expr: the column holding the partition key, for tools that read it.
+        metadata=table_metadata(spec, **({"partition_expr": "trade_date"} if partitioned else {})),
         partitions_def=trading_day_partitions() if partitioned else None,
     )
 
