@@ -40,14 +40,15 @@ def reap_orphaned_runs(instance: DagsterInstance) -> list[str]:
     by ``dagster dev`` (no PID tag) and live processes are left alone.
     """
     host = socket.gethostname()
-    unfinished = instance.get_runs(
+    unfinished = instance.get_run_records(
         RunsFilter(
             statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
             tags={HOST_TAG: host},
         )
     )
     reaped = []
-    for run in unfinished:
+    for record in unfinished:
+        run = record.dagster_run
         pid = int(run.tags.get(PID_TAG, "0") or 0)
         if pid <= 0 or pid == os.getpid() or _alive(pid):
             continue
@@ -56,6 +57,7 @@ def reap_orphaned_runs(instance: DagsterInstance) -> list[str]:
             "marked failed by the next `rotation` run, which freed its warehouse pool slot."
         )
         instance.report_run_failed(run, message)
+        # What Dagster's own run monitoring calls for a run that ended holding slots.
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         reaped.append(f"run {run.run_id[:8]} (PID {pid}) had died: marked failed, slot freed")
     return reaped
