@@ -1,20 +1,29 @@
-"""``raw.prices``: fetch a window of sessions, audit it, and shape it for the warehouse.
+"""``raw.prices``: fetch a window of sessions, audit it, and stage it for the warehouse.
 
-Audit before publish: the frame is checked with the blocking rules of ``price_quality`` before
-anything is written, so a bad fetch fails the run and leaves stored rows as they were.
+Audit before publish: the fetched bars are checked with the blocking rules of
+``quality.price_rules`` before anything is written, so a bad fetch fails the run and leaves
+stored rows as they were. The window is fetched in chunks of tickers and staged as Parquet
+files in a scratch folder, so memory stays bounded by a chunk however many tickers and years a
+backfill spans; the audit and the write both read the staged files with DuckDB.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from rotation_assets.quality.price_rules import RuleResult, audit_prices
-from rotation_assets.reference.universe import expected_tickers, expected_tickers_by_session
-from rotation_assets.sources.base import PRICE_FIELDS, BarSource
+from rotation_assets.quality.price_rules import RuleResult, audit, expected_bars_sql
+from rotation_assets.reference.universe import expected_tickers
+from rotation_assets.sources.base import (
+    ACTION_COLUMNS,
+    PRICE_FRAME_COLUMNS,
+    BarSource,
+    empty_price_frame,
+)
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 from rotation_assets.warehouse.writes import WriteSummary, ensure_table
 
@@ -103,51 +112,92 @@ class PriceAuditError(Exception):
         )
 
 
-@dataclass(frozen=True)
-class PriceWindow:
-    """A fetched and audited window, ready to publish."""
+# Tickers fetched and staged at a time: bounds the memory of a backfill of any width.
+CHUNK_TICKERS = 250
 
-    prices: pd.DataFrame  # raw.prices rows
-    actions: pd.DataFrame | None  # raw.corporate_actions rows; None when the source has none
+
+@dataclass(frozen=True)
+class StagedWindow:
+    """A fetched and audited window, staged as Parquet files, ready to publish."""
+
+    prices: str  # SQL relation of the raw.prices rows
+    actions: str | None  # of the raw.corporate_actions rows; None when the source has none
+    rows: int
+    tickers: int
     audit: list[RuleResult]
 
 
-def fetch_price_window(
+def _staged(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """``frame`` with exactly ``spec``'s columns (nulls allowed: the audit judges them)."""
+    return frame.loc[:, spec.column_names].reset_index(drop=True)
+
+
+def _copy_to_parquet(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, spec, path) -> None:
+    casts = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in spec.columns)
+    con.register("chunk", frame)
+    try:
+        con.execute(f"COPY (SELECT {casts} FROM chunk) TO '{path}' (FORMAT parquet)")
+    finally:
+        con.unregister("chunk")
+
+
+def stage_price_window(
     source: BarSource,
     universe: pd.DataFrame,
     sessions: list[dt.date],
     loaded_at: dt.datetime,
-) -> PriceWindow:
-    """Fetch and audit the bars of ``sessions`` for the universe, ready for ``raw.prices``.
+    folder: Path,
+    chunk_tickers: int = CHUNK_TICKERS,
+) -> StagedWindow:
+    """Fetch, stage and audit the bars of ``sessions`` for the universe, ready for raw.prices.
 
-    Only tickers listed by the last session are asked for, and rows outside the sessions (a
-    vendor's non-session bars, or a ticker's bars before its first trading date) are dropped.
-    Raises ``PriceAuditError`` when any blocking rule failed.
+    Only tickers listed by the last session are asked for, ``chunk_tickers`` at a time, and
+    rows outside the sessions (a vendor's non-session bars, or a ticker's bars before its first
+    trading date) are dropped. Raises ``PriceAuditError`` when any blocking rule failed.
     """
     start, end = sessions[0], sessions[-1]
     tickers = expected_tickers(universe, end)
-    frame = source.fetch(tickers, start, end)
-    frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
-
     first_date = universe.set_index("ticker")["first_trading_date"]
     session_index = pd.DatetimeIndex(pd.to_datetime(sessions))
-    keep = frame["trade_date"].isin(session_index) & (
-        frame["trade_date"] >= frame["ticker"].map(first_date)
-    )
-    frame = frame[keep].sort_values(["trade_date", "ticker"]).reset_index(drop=True)
-
-    results = audit_prices(frame, expected_tickers_by_session(universe), sessions)
+    folder.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        chunks = [tickers[i : i + chunk_tickers] for i in range(0, len(tickers), chunk_tickers)]
+        for n, chunk in enumerate(chunks or [[]]):
+            frame = source.fetch(chunk, start, end) if chunk else no_bars(source)
+            frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
+            keep = frame["trade_date"].isin(session_index) & (
+                frame["trade_date"] >= frame["ticker"].map(first_date)
+            )
+            frame = frame[keep].assign(source=source.label, loaded_at=pd.Timestamp(loaded_at))
+            _copy_to_parquet(con, _staged(frame, RAW_PRICES), RAW_PRICES, folder / f"p{n}.parquet")
+            if source.records_actions:
+                has_action = (frame["dividend"].fillna(0) != 0) | (
+                    frame["split_ratio"].fillna(1) != 1
+                )
+                actions = _staged(frame[has_action], CORPORATE_ACTIONS)
+                _copy_to_parquet(con, actions, CORPORATE_ACTIONS, folder / f"a{n}.parquet")
+        prices = f"read_parquet('{folder}/p*.parquet')"
+        con.register("sessions", pd.DataFrame({"trade_date": session_index}))
+        con.register("universe", universe[["ticker", "first_trading_date"]])
+        expected = f"({expected_bars_sql('universe', 'sessions')})"
+        results = audit(con, prices, expected)
+        rows, count = con.execute(
+            f"SELECT count(*), count(DISTINCT ticker) FROM {prices}"
+        ).fetchone()
     failures = [r for r in results if not r.passed]
     if failures:
         raise PriceAuditError(failures)
+    actions_relation = f"read_parquet('{folder}/a*.parquet')" if source.records_actions else None
+    return StagedWindow(prices, actions_relation, int(rows), int(count), results)
 
-    frame[PRICE_FIELDS] = frame[PRICE_FIELDS].astype("float64")
-    frame = frame.assign(source=source.label, loaded_at=pd.Timestamp(loaded_at))
-    actions = None
-    if source.records_actions:
-        has_action = (frame["dividend"].fillna(0) != 0) | (frame["split_ratio"].fillna(1) != 1)
-        actions = CORPORATE_ACTIONS.conform(frame[has_action])
-    return PriceWindow(RAW_PRICES.conform(frame), actions, results)
+
+def no_bars(source: BarSource) -> pd.DataFrame:
+    """No bars, with the columns ``source`` delivers (when no ticker is listed yet)."""
+    columns = [*PRICE_FRAME_COLUMNS, *(ACTION_COLUMNS if source.records_actions else [])]
+    frame = empty_price_frame()
+    for column in columns[len(PRICE_FRAME_COLUMNS) :]:
+        frame[column] = pd.Series(dtype="float64")
+    return frame
 
 
 PRICE_LOADS = TableSpec(

@@ -27,14 +27,16 @@ class EmptyWriteError(WarehouseError):
 
 @dataclass(frozen=True)
 class TableWrite:
-    """One table's part of a transactional write (see ``replace_tables``)."""
+    """One table's part of a transactional write (see ``replace_tables``): the rows of
+    ``frame``, or of the SQL ``relation`` (e.g. staged Parquet files)."""
 
     spec: TableSpec
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None = None
     window: tuple[dt.date, dt.date] | None = None
     keep_first_seen: str | None = None
     # A window may legitimately hold nothing (no dividends this week): then it is only cleared.
     allow_empty: bool = False
+    relation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,57 +137,60 @@ def replace_tables_in_transaction(
 ) -> list[WriteSummary]:
     """``replace_tables`` inside a transaction the caller holds (and commits with its own
     statements, e.g. the load record of ``raw.prices``)."""
-    prepared = [(w, _prepare(w)) for w in writes]
-    for write, _ in prepared:
+    summaries = []
+    for write in writes:
         ensure_table(con, write.spec)
-    return [
-        _replace(con, write, frame, where, params) for write, (frame, where, params) in prepared
-    ]
+        summaries.append(_replace(con, write))
+    return summaries
 
 
-def _prepare(write: TableWrite) -> tuple[pd.DataFrame, str, list]:
-    spec, window = write.spec, write.window
-    if write.frame.empty and not write.allow_empty:
-        raise EmptyWriteError(
-            f"Refusing to write no rows to {spec.qualified_name}"
-            + (f" for {window[0]}..{window[1]}" if window else "")
-            + "; stored rows are unchanged."
+def _stage_incoming(con: duckdb.DuckDBPyConnection, write: TableWrite) -> None:
+    """The rows to write as the temp table ``incoming``, in the table's column order."""
+    columns = ", ".join(write.spec.column_names)
+    if write.relation is not None:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {columns} FROM {write.relation}"
         )
-    frame = spec.conform(write.frame)
-    if window is None:
-        return frame, "", []
-    col = spec.window_column
-    if col is None:
-        raise ValueError(f"{spec.qualified_name} is not partitioned")
-    dates = pd.to_datetime(frame[col]).dt.date
-    outside = frame[(dates < window[0]) | (dates > window[1])]
-    if not outside.empty:
-        raise WarehouseError(
-            f"{len(outside)} rows for {spec.qualified_name} fall outside the partition "
-            f"window {window[0]}..{window[1]}; nothing was written."
-        )
-    return frame, f" WHERE {col} BETWEEN ? AND ?", [window[0], window[1]]
-
-
-def _replace(
-    con: duckdb.DuckDBPyConnection,
-    write: TableWrite,
-    frame: pd.DataFrame,
-    where: str,
-    params: list,
-) -> WriteSummary:
-    table, columns = write.spec.qualified_name, write.spec.column_names
+        return
+    frame = write.spec.conform(write.frame)
     con.register("incoming_frame", frame)
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE incoming AS "
-            f"SELECT {', '.join(columns)} FROM incoming_frame"
+            f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {columns} FROM incoming_frame"
         )
     finally:
         con.unregister("incoming_frame")
+
+
+def _replace(con: duckdb.DuckDBPyConnection, write: TableWrite) -> WriteSummary:
+    spec, window = write.spec, write.window
+    table, columns = spec.qualified_name, spec.column_names
+    _stage_incoming(con, write)
+    (rows,) = con.execute("SELECT count(*) FROM incoming").fetchone()
+    if rows == 0 and not write.allow_empty:
+        con.execute("DROP TABLE incoming")
+        raise EmptyWriteError(
+            f"Refusing to write no rows to {table}"
+            + (f" for {window[0]}..{window[1]}" if window else "")
+            + "; stored rows are unchanged."
+        )
+    where, params = "", []
+    if window is not None:
+        col = spec.window_column
+        if col is None:
+            raise ValueError(f"{table} is not written by windows")
+        (outside,) = con.execute(
+            f"SELECT count(*) FROM incoming WHERE {col} NOT BETWEEN ? AND ?", list(window)
+        ).fetchone()
+        if outside:
+            raise WarehouseError(
+                f"{outside} rows for {table} fall outside the partition window "
+                f"{window[0]}..{window[1]}; nothing was written."
+            )
+        where, params = f" WHERE {col} BETWEEN ? AND ?", [window[0], window[1]]
     rows_before = con.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0]
     unchanged = 0
-    if write.keep_first_seen and not frame.empty:
+    if write.keep_first_seen and rows:
         kept = write.keep_first_seen
         same = " AND ".join(
             f"s.{c} IS NOT DISTINCT FROM incoming.{c}" for c in columns if c != kept
@@ -202,7 +207,7 @@ def _replace(
     con.execute("DROP TABLE incoming")
     return WriteSummary(
         table=table,
-        rows_written=len(frame),
+        rows_written=int(rows),
         rows_before=int(rows_before),
         rows_unchanged=int(unchanged),
     )

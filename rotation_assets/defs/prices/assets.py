@@ -8,6 +8,8 @@ asset in a run, so the tables that come with it are unpartitioned assets of the 
 
 import datetime as dt
 import os
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 from dagster import (
@@ -30,12 +32,16 @@ from rotation_assets.defs.partitions import trading_day_partitions
 from rotation_assets.defs.prices.sources import PriceSource
 from rotation_assets.defs.table_assets import materialization_metadata, table_key, table_metadata
 from rotation_assets.defs.warehouse import DuckDBWarehouse
-from rotation_assets.quality.price_rules import BLOCKING_RULES, RuleResult, audit_prices
-from rotation_assets.quality.price_rules import large_moves as find_large_moves
+from rotation_assets.quality.price_rules import (
+    BLOCKING_RULES,
+    RuleResult,
+    audit,
+    expected_bars_sql,
+    large_moves_sql,
+)
 from rotation_assets.reference.universe import (
     ROTATION_PAIRS,
     UNIVERSE,
-    expected_tickers_by_session,
     read_rotation_pairs,
     read_universe,
 )
@@ -45,8 +51,8 @@ from rotation_assets.sources.price_window import (
     PRICE_LOADS,
     RAW_PRICES,
     PriceAuditError,
-    fetch_price_window,
     record_load,
+    stage_price_window,
 )
 from rotation_assets.sources.valuation_snapshots import (
     VALUATION_SNAPSHOTS,
@@ -150,46 +156,71 @@ def raw_prices(
         f"from {price_source.label}"
     )
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    try:
-        fetched = fetch_price_window(price_source, universe, sessions, loaded_at)
-    except RetryablePriceSourceError:
-        raise  # the retry policy backs off and tries again
-    except (PriceSourceError, PriceAuditError) as exc:
-        raise Failure(str(exc), allow_retries=False) from exc
-    frame = fetched.prices
-
-    writes = [TableWrite(RAW_PRICES, frame, window, "loaded_at", allow_empty=True)]
-    # The csv and demo sources have one adjustment basis per file and record no actions.
-    actions = fetched.actions if fetched.actions is not None else CORPORATE_ACTIONS.empty()
-    writes.append(TableWrite(CORPORATE_ACTIONS, actions, window, "loaded_at", allow_empty=True))
-    try:
-        with warehouse.connect() as con, transaction(con):
-            summaries = replace_tables_in_transaction(con, writes)
-            load_id = record_load(con, sessions, summaries, price_source.label, loaded_at)
-    except WarehouseError as exc:
-        raise Failure(str(exc), allow_retries=False) from exc
-    except Exception as exc:  # the transaction rolled back: say so, and do not retry blindly
-        raise Failure(
-            f"Writing {RAW_PRICES.qualified_name} for {window[0]}..{window[1]} failed and "
-            f"was rolled back; stored rows are unchanged: {exc!r}",
-            allow_retries=False,
-        ) from exc
+    with tempfile.TemporaryDirectory(prefix="rotation-staging-") as folder:
+        try:
+            staged = stage_price_window(price_source, universe, sessions, loaded_at, Path(folder))
+        except RetryablePriceSourceError:
+            raise  # the retry policy backs off and tries again
+        except (PriceSourceError, PriceAuditError) as exc:
+            raise Failure(str(exc), allow_retries=False) from exc
+        # Nothing is expected on sessions before every ticker's listing: an empty window then
+        # clears nothing that the audit would not have refused.
+        writes = [
+            TableWrite(RAW_PRICES, None, window, "loaded_at", True, staged.prices),
+            # The csv and demo sources have one adjustment basis per file: no actions.
+            TableWrite(CORPORATE_ACTIONS, CORPORATE_ACTIONS.empty(), window, "loaded_at", True)
+            if staged.actions is None
+            else TableWrite(CORPORATE_ACTIONS, None, window, "loaded_at", True, staged.actions),
+        ]
+        try:
+            with warehouse.connect() as con, transaction(con):
+                summaries = replace_tables_in_transaction(con, writes)
+                load_id = record_load(con, sessions, summaries, price_source.label, loaded_at)
+        except WarehouseError as exc:
+            raise Failure(str(exc), allow_retries=False) from exc
+        except Exception as exc:  # the transaction rolled back: say so, and do not retry blindly
+            raise Failure(
+                f"Writing {RAW_PRICES.qualified_name} for {window[0]}..{window[1]} failed and "
+                f"was rolled back; stored rows are unchanged: {exc!r}",
+                allow_retries=False,
+            ) from exc
     written = summaries[0]
     context.log.info(
-        f"raw/prices: wrote {written.rows_written} rows for {frame['ticker'].nunique()} tickers "
+        f"raw/prices: wrote {written.rows_written} rows for {staged.tickers} tickers "
         f"({written.rows_changed} new or changed, {written.rows_before} replaced; load {load_id})"
     )
-    newest = frame[frame["trade_date"] == frame["trade_date"].max()]
+    stored = (
+        f"(SELECT * FROM {RAW_PRICES.qualified_name} "
+        f"WHERE trade_date BETWEEN DATE '{window[0]}' AND DATE '{window[1]}')"
+    )
+    before = previous_session(window[0])
+    with warehouse.connect() as con:
+        newest = con.execute(
+            f"SELECT * EXCLUDE (loaded_at) FROM {stored} "
+            f"WHERE trade_date = DATE '{window[1]}' ORDER BY ticker"
+        ).df()
+        loads = con.execute(
+            f"SELECT * FROM {PRICE_LOADS.qualified_name} ORDER BY load_id DESC LIMIT 20"
+        ).df()
+        # The checks: the blocking rules again, on what is stored now, and large moves.
+        con.register("sessions", pd.DataFrame({"trade_date": pd.to_datetime(sessions)}))
+        con.register("universe", universe[["ticker", "first_trading_date"]])
+        results = audit(con, stored, f"({expected_bars_sql('universe', 'sessions')})")
+        moves = con.execute(
+            large_moves_sql(
+                f"(SELECT trade_date, ticker, close, DATE '{window[0]}' AS window_start "
+                f"FROM {RAW_PRICES.qualified_name} "
+                f"WHERE trade_date BETWEEN DATE '{before}' AND DATE '{window[1]}')"
+            )
+        ).df()
     yield MaterializeResult(
         asset_key=RAW_PRICES_KEY,
         metadata={
-            **materialization_metadata(
-                frame, written.rows_written, newest.drop(columns="loaded_at")
-            ),
+            **materialization_metadata(newest, written.rows_written),
             "rows_new_or_changed": written.rows_changed,
             "rows_replaced": written.rows_before,
             "sessions": len(sessions),
-            "tickers": int(frame["ticker"].nunique()),
+            "tickers": staged.tickers,
             "first_session": str(sessions[0]),
             "last_session": str(sessions[-1]),
             "load_id": load_id,
@@ -197,42 +228,24 @@ def raw_prices(
     )
     yield MaterializeResult(
         asset_key=CORPORATE_ACTIONS_KEY,
-        metadata=(
-            {
-                "dagster/row_count": summaries[1].rows_written,
-                "note": "no actions recorded: "
-                f"the {price_source.label} source has one adjustment basis per file",
-            }
-            if fetched.actions is None
-            else materialization_metadata(actions, summaries[1].rows_written)
-        ),
+        metadata={
+            "dagster/row_count": summaries[1].rows_written,
+            **(
+                {"note": f"the {price_source.label} source has one adjustment basis per file"}
+                if staged.actions is None
+                else {"source": price_source.label}
+            ),
+        },
     )
-    with warehouse.connect() as con:
-        loads = con.execute(
-            f"SELECT * FROM {PRICE_LOADS.qualified_name} ORDER BY load_id DESC LIMIT 20"
-        ).df()
-        stored = con.execute(
-            f"SELECT * FROM {RAW_PRICES.qualified_name} WHERE trade_date BETWEEN ? AND ? "
-            "ORDER BY trade_date, ticker",
-            list(window),
-        ).df()
-        before = previous_session(window[0])
-        previous = con.execute(
-            f"SELECT trade_date, ticker, close FROM {RAW_PRICES.qualified_name} "
-            "WHERE trade_date = ?",
-            [before],
-        ).df()
     yield MaterializeResult(
         asset_key=PRICE_LOADS_KEY,
         metadata={**materialization_metadata(loads, load_id), "load_id": load_id},
     )
     yield _valuation_snapshots(context, warehouse, price_source, window[1])
 
-    # The checks: the blocking rules again, on what is stored now, and large moves.
     checked = f"{window[0]}..{window[1]} ({len(sessions)} sessions)"
-    for rule in audit_prices(stored, expected_tickers_by_session(universe), sessions):
+    for rule in results:
         yield _check_result(rule, checked)
-    moves = find_large_moves(stored, previous)
     yield _check_result(
         RuleResult(LARGE_MOVES, "|close / previous close - 1| <= 25%", moves, blocking=False),
         checked,
@@ -289,13 +302,4 @@ def _valuation_snapshots(
     return MaterializeResult(
         asset_key=VALUATION_SNAPSHOTS_KEY,
         metadata={"dagster/row_count": rows, "problems": problems},
-    )
-
-
-def stored_prices(warehouse: DuckDBWarehouse, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """The stored bars of [start, end]."""
-    return warehouse.query(
-        f"SELECT * FROM {RAW_PRICES.qualified_name} WHERE trade_date BETWEEN ? AND ? "
-        "ORDER BY trade_date, ticker",
-        [start, end],
     )
