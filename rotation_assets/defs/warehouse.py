@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -42,6 +43,12 @@ class DuckDBWarehouse(DuckDBResource):
     database: str = Field(
         default=str(DEFAULT_WAREHOUSE_PATH),
         description="DuckDB file of the warehouse (ROTATION_DUCKDB_PATH).",
+    )
+    connection_config: dict[str, Any] = Field(
+        # DuckDB takes up to 80% of the machine by default; beyond this it spills to disk.
+        default={"memory_limit": "1GB"},
+        description="DuckDB configuration of every connection "
+        "(https://duckdb.org/docs/configuration/overview).",
     )
     lock_wait_seconds: float = Field(
         default=60.0,

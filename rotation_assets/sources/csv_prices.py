@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +34,11 @@ PRICE_DIR_ENV_VAR = "ROTATION_PRICE_DIR"
 FILE_COLUMNS = ["date", *PRICE_FIELDS, "volume"]
 _NUMBER_COLUMNS = [*PRICE_FIELDS, "volume"]
 
-# path -> ((mtime_ns, size), parsed frame). One entry per path, replaced when the file changes,
-# so the cache holds at most one frame per file in the folder.
-_CACHE: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
+# path -> ((mtime_ns, size), parsed frame), least recently used first. One entry per path,
+# replaced when the file changes; at most _CACHED_FILES files, so a scale backfill of thousands
+# of files does not keep them all.
+_CACHE: OrderedDict[str, tuple[tuple[int, int], pd.DataFrame]] = OrderedDict()
+_CACHED_FILES = 100
 _CACHE_LOCK = threading.Lock()
 
 
@@ -85,11 +88,15 @@ def load_price_file(path: Path) -> pd.DataFrame:
     stamp = (stat.st_mtime_ns, stat.st_size)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
+        if hit is not None and hit[0] == stamp:
+            _CACHE.move_to_end(key)
+            return hit[1]
     bars = _parse_price_file(path)
     with _CACHE_LOCK:
         _CACHE[key] = (stamp, bars)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHED_FILES:
+            _CACHE.popitem(last=False)
     return bars
 
 

@@ -160,7 +160,8 @@ def stage_price_window(
     first_date = universe.set_index("ticker")["first_trading_date"]
     session_index = pd.DatetimeIndex(pd.to_datetime(sessions))
     folder.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect() as con:
+    # Its own in-memory database: the warehouse file is not opened until the write.
+    with duckdb.connect(config={"memory_limit": "512MB"}) as con:
         chunks = [tickers[i : i + chunk_tickers] for i in range(0, len(tickers), chunk_tickers)]
         for n, chunk in enumerate(chunks or [[]]):
             frame = source.fetch(chunk, start, end) if chunk else no_bars(source)
