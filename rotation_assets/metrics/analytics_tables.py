@@ -57,10 +57,6 @@ def _code(*modules: ModuleType) -> str:
     return "\n".join(inspect.getsource(m) for m in modules)
 
 
-def _timestamps(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    return frame.assign(**{c: pd.to_datetime(frame[c]) for c in columns})
-
-
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
 
@@ -76,7 +72,7 @@ def _returns_of(con: duckdb.DuckDBPyConnection, tickers: list[str]) -> pd.DataFr
         f"SELECT * FROM {DAILY_RETURNS.qualified_name} WHERE list_contains(?, ticker)",
         [tickers],
     )
-    return _timestamps(frame, "trade_date")
+    return DAILY_RETURNS.with_timestamps(frame)
 
 
 def _market_sessions(con: duckdb.DuckDBPyConnection) -> pd.DatetimeIndex:
@@ -86,12 +82,12 @@ def _market_sessions(con: duckdb.DuckDBPyConnection) -> pd.DatetimeIndex:
 
 def _spreads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = read_table(con, PAIR_SPREADS).sort_values(["pair_id", "trade_date"])
-    return _timestamps(frame, "trade_date").reset_index(drop=True)
+    return PAIR_SPREADS.with_timestamps(frame).reset_index(drop=True)
 
 
 def _relative(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = read_table(con, RELATIVE_STRENGTH).sort_values(["pair_id", "trade_date"])
-    return _timestamps(frame, "trade_date").reset_index(drop=True)
+    return RELATIVE_STRENGTH.with_timestamps(frame).reset_index(drop=True)
 
 
 def build_daily_returns(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
@@ -144,9 +140,7 @@ def build_claims_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataF
     claims = read_claims(con)
     named = sorted({t for tickers in claims["tickers"] for t in tickers.split("|")})
     returns = _returns_of(con, named)
-    streaks = _timestamps(
-        read_table(con, OUTPERFORMANCE_STREAKS), "start_date", "end_date", "longest_since"
-    )
+    streaks = OUTPERFORMANCE_STREAKS.with_timestamps(read_table(con, OUTPERFORMANCE_STREAKS))
     frame = claims_check.check_claims(
         claims,
         returns,
@@ -162,15 +156,13 @@ def build_claims_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataF
 def build_parallels(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     tickers = _pair_tickers(con)
     returns = _returns_of(con, tickers)
-    closes = _timestamps(
-        _query(
-            con,
-            f"SELECT trade_date, ticker, close FROM {RAW_PRICES.qualified_name} "
-            "WHERE list_contains(?, ticker)",
-            [tickers],
-        ),
-        "trade_date",
+    closes = _query(
+        con,
+        f"SELECT trade_date, ticker, close FROM {RAW_PRICES.qualified_name} "
+        "WHERE list_contains(?, ticker)",
+        [tickers],
     )
+    closes["trade_date"] = pd.to_datetime(closes["trade_date"])
     frame = historical_parallels.period_comparison(
         read_historical_periods(con),
         read_rotation_pairs(con),
@@ -184,22 +176,19 @@ def build_parallels(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     return frame
 
 
-def _episodes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    settings = {k: scope.settings.get(k, v) for k, v in EPISODE_SETTINGS.items()}
-    return historical_parallels.detect_episodes(
-        _relative(con), settings["threshold"], settings["window"], settings["min_sessions"]
-    )
-
-
 def build_episodes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    frame = _episodes(con, scope)
-    frame["source"] = combined_source(_relative(con)["source"])
+    settings = {k: scope.settings.get(k, v) for k, v in EPISODE_SETTINGS.items()}
+    relative = _relative(con)
+    frame = historical_parallels.detect_episodes(
+        relative, settings["threshold"], settings["window"], settings["min_sessions"]
+    )
+    frame["source"] = combined_source(relative["source"])
     return frame
 
 
 def build_similarity(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     relative = _relative(con)
-    episodes = _timestamps(read_table(con, EPISODES), "start_date", "end_date", "peak_date")
+    episodes = EPISODES.with_timestamps(read_table(con, EPISODES))
     frame = historical_parallels.episode_similarity(relative, episodes)
     frame["source"] = combined_source(relative["source"])
     return frame
