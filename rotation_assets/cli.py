@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +22,11 @@ from pathlib import Path
 from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
-from rotation_assets.instance.console_progress import QUIET_CONSOLE, RunProgress, failure_reason
+from rotation_assets.instance.console_progress import (
+    QUIET_CONSOLE,
+    failure_reason,
+    printed_progress,
+)
 from rotation_assets.instance.dagster_home import (
     batched_event_writes,
     ensure_dagster_home,
@@ -93,7 +96,6 @@ def execute_range(
     instance: DagsterInstance,
     trigger: str,
     asset_selection: Sequence[AssetKey] | None = None,
-    run_id: str | None = None,
 ) -> ExecuteInProcessResult:
     """One in-process run of ``rotation_job`` over the sessions [start, end].
 
@@ -118,7 +120,6 @@ def execute_range(
             **process_tags(),
         },
         raise_on_error=False,
-        run_id=run_id,
         run_config=QUIET_CONSOLE,
     )
 
@@ -147,14 +148,11 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     began = time.monotonic()
     with first_use_lock(home):
         instance = DagsterInstance.get()
-    run_id = str(uuid.uuid4())
     with instance, batched_event_writes():
         for line in reap_orphaned_runs(instance):
             print(f"  {line}")
-        with RunProgress(instance, run_id):
-            result = execute_range(
-                defs, sessions[0], sessions[-1], instance, f"cli:{command}", run_id=run_id
-            )
+        with printed_progress():
+            result = execute_range(defs, sessions[0], sessions[-1], instance, f"cli:{command}")
     elapsed = time.monotonic() - began
 
     rows: dict[str, int] = {}

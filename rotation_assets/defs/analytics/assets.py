@@ -26,7 +26,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL, progress
 from rotation_assets.defs.table_assets import (
     key_of,
     materialization_metadata,
@@ -249,7 +249,7 @@ def _materialization(
         where = f" WHERE {table.by_session} >= ?" if refreshed.since else ""
         params = [refreshed.since] if refreshed.since else []
         preview = con.execute(f"SELECT * FROM {spec.qualified_name}{where} LIMIT 20", params).df()
-    context.log.info(f"{spec.qualified_name}: {note} ({refreshed.rows_total} rows in all)")
+    progress.info(f"{spec.qualified_name}: {note} ({refreshed.rows_total} rows in all)")
     sources = (
         con.execute(f"SELECT DISTINCT source FROM {spec.qualified_name}").df()
         if "source" in spec.column_names

@@ -27,7 +27,7 @@ from dagster import (
     multi_asset,
 )
 
-from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL, progress
 from rotation_assets.defs.partitions import trading_day_partitions
 from rotation_assets.defs.prices.sources import PriceSource
 from rotation_assets.defs.table_assets import materialization_metadata, table_key, table_metadata
@@ -151,7 +151,7 @@ def raw_prices(
             "reference/universe first",
             allow_retries=False,
         )
-    context.log.info(
+    progress.info(
         f"raw/prices: fetching {sessions[0]}..{sessions[-1]} ({len(sessions)} sessions) "
         f"from {price_source.label}"
     )
@@ -159,7 +159,8 @@ def raw_prices(
     with tempfile.TemporaryDirectory(prefix="rotation-staging-") as folder:
         try:
             staged = stage_price_window(price_source, universe, sessions, loaded_at, Path(folder))
-        except RetryablePriceSourceError:
+        except RetryablePriceSourceError as exc:
+            progress.warning(f"raw/prices: {exc}; retrying with backoff")
             raise  # the retry policy backs off and tries again
         except (PriceSourceError, PriceAuditError) as exc:
             raise Failure(str(exc), allow_retries=False) from exc
@@ -185,7 +186,7 @@ def raw_prices(
                 allow_retries=False,
             ) from exc
     written = summaries[0]
-    context.log.info(
+    progress.info(
         f"raw/prices: wrote {written.rows_written} rows for {staged.tickers} tickers "
         f"({written.rows_changed} new or changed, {written.rows_before} replaced; load {load_id})"
     )
@@ -282,7 +283,7 @@ def _valuation_snapshots(
             if price_source.label != "yfinance"
             else f"{end} is not the latest completed session ({latest}): Ticker.info is today's"
         )
-        context.log.info(f"raw.valuation_snapshots: nothing recorded ({why})")
+        progress.info(f"raw.valuation_snapshots: nothing recorded ({why})")
         with warehouse.connect() as con:
             ensure_table(con, VALUATION_SNAPSHOTS)
         return MaterializeResult(
@@ -294,7 +295,7 @@ def _valuation_snapshots(
     tickers = sorted(set(pairs["small"]) | set(pairs["large"]))
     frame, problems = fetch_valuation_snapshot(tickers, end)
     for problem in problems:
-        context.log.warning(f"raw.valuation_snapshots: {problem}")
+        progress.warning(f"raw.valuation_snapshots: {problem}")
     rows = 0
     if not frame.empty:
         with warehouse.connect() as con:

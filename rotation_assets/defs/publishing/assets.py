@@ -10,7 +10,7 @@ from dagster import (
 )
 
 from rotation_assets.catalog import ASSET_TABLES
-from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL, progress
 from rotation_assets.defs.table_assets import table_key
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.warehouse.snapshot import publish_snapshot
@@ -42,7 +42,7 @@ def warehouse_snapshot(
     target = warehouse.published_snapshot_path()
     with warehouse.connect() as con:
         published = publish_snapshot(con, target)
-    context.log.info(
+    progress.info(
         f"published {published.path}: {len(published.table_rows)} tables, "
         f"{published.total_rows:,} rows, {published.size_bytes / 1e6:.1f} MB"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
-from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL, progress
 from rotation_assets.defs.table_assets import materialization_metadata, table_key, table_metadata
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.paths import SEEDS_DIR
@@ -84,5 +84,5 @@ def reference_seeds(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
                 continue
             frame = seed.load()
             summary = replace_rows(con, seed.spec, frame)
-            context.log.info(f"{seed.spec.qualified_name}: {summary.rows_written} rows")
+            progress.info(f"{seed.spec.qualified_name}: {summary.rows_written} rows")
             yield MaterializeResult(asset_key=key, metadata=materialization_metadata(frame))

@@ -17,7 +17,7 @@ from dagster import (
 )
 
 from rotation_assets.catalog import table
-from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL
+from rotation_assets.defs.constants import OWNERS, SINGLE_RUN, WAREHOUSE_POOL, progress
 from rotation_assets.defs.reporting.reports_folder import ReportsFolder
 from rotation_assets.defs.table_assets import table_key
 from rotation_assets.defs.warehouse import DuckDBWarehouse
@@ -86,7 +86,7 @@ def rotation_charts(
             continue
         png = render_chart(name, inputs)
         path = reports.write(f"{name}.png", png)
-        context.log.info(f"reporting/{name}: {len(png):,} bytes written to {path}")
+        progress.info(f"reporting/{name}: {len(png):,} bytes written to {path}")
         metadata = {
             "chart": MetadataValue.md(image_markdown(name, png)),
             "path": MetadataValue.path(str(path)),
