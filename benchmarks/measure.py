@@ -2,7 +2,8 @@
 
 Peak RSS is taken two ways and the larger is reported: ``ru_maxrss`` of the child from
 ``os.wait4`` (the largest single process of the tree that the child waited for), and, when
-psutil is installed, the sum of RSS over the live process tree sampled every 100 ms.
+psutil is installed, the sum of RSS over the live process tree sampled every 100 ms. The samples
+are kept (epoch seconds, MB) so that a run's memory can be put against its steps' intervals.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import subprocess
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 try:
@@ -28,10 +29,14 @@ class Measurement:
     peak_rss_mb: float
     returncode: int
     output: str
+    started_at: float = 0.0  # epoch seconds when the process was started
+    ended_at: float = 0.0  # epoch seconds when it was reaped
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, MB)
 
     def as_dict(self) -> dict:
         out = asdict(self)
-        out.pop("output")
+        for internal in ("output", "started_at", "ended_at", "rss_samples"):
+            out.pop(internal)
         out["seconds"] = round(self.seconds, 2)
         out["peak_rss_mb"] = round(self.peak_rss_mb, 1)
         return out
@@ -56,25 +61,32 @@ def run_measured(
     """Run ``args`` to completion with stdout and stderr in ``log``; wall time and peak RSS."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
+        started_at = time.time()
         began = time.perf_counter()
         proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         sampled = [0]
+        samples: list[tuple[float, float]] = []
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(0.1):
-                sampled[0] = max(sampled[0], _tree_rss(proc.pid))
+                rss = _tree_rss(proc.pid)
+                sampled[0] = max(sampled[0], rss)
+                samples.append((time.time(), round(rss / 2**20, 1)))
 
         sampler = threading.Thread(target=sample, daemon=True) if psutil else None
         if sampler:
             sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - began
+        ended_at = time.time()
         done.set()
         proc.returncode = os.waitstatus_to_exitcode(status)
     peak = max(usage.ru_maxrss * 1024, sampled[0]) / 2**20  # ru_maxrss is in KiB on Linux
     output = log.read_text()
-    measurement = Measurement(" ".join(args), seconds, peak, proc.returncode, output)
+    measurement = Measurement(
+        " ".join(args), seconds, peak, proc.returncode, output, started_at, ended_at, samples
+    )
     if check and proc.returncode != 0:
         raise RuntimeError(f"{measurement.command} failed ({proc.returncode}):\n{output[-3000:]}")
     return measurement
