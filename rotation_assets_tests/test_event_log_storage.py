@@ -36,8 +36,7 @@ SELECTION = [
 @pytest.fixture(params=["batching", "stock"])
 def home(request, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    # Set through monkeypatch so that it is removed afterwards: the batching storage would
-    # otherwise leave it set for the rest of the session.
+    # Dagster batches events only with this set; the storage itself sets nothing.
     monkeypatch.setenv(BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE)
     home = ensure_dagster_home()
     if request.param == "stock":
