@@ -128,7 +128,12 @@ def test_dagsters_sqlite_event_log_suite_passes_against_the_batching_storage(cap
     with _run_dir() as run_dir:
         run_dir = Path(run_dir)
         _extract_suite(sdist, run_dir)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_")}
+        # Dagster's settings (DAGSTER_HOME, DAGSTER_EVENT_BATCH_SIZE) are the suite's to set.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("DAGSTER_") and k != "PYTEST_ADDOPTS"
+        }
         env["PYTHONPATH"] = os.pathsep.join([str(run_dir), str(project_root)])
         processes = {}
         for name in CLASSES:
