@@ -10,6 +10,7 @@ import tempfile
 
 import dagster as dg
 import pytest
+from alembic.script import ScriptDirectory
 from dagster_tests.storage_tests import test_event_log as suite
 
 from rotation_assets.instance.event_log_storage import BatchingSqliteEventLogStorage
@@ -25,6 +26,25 @@ def enable_defensive_checks():
         del os.environ["DAGSTER_RECORD_DEFENSIVE_CHECKS"]
     else:
         os.environ["DAGSTER_RECORD_DEFENSIVE_CHECKS"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def read_migration_scripts_once():
+    """Dagster reads all of its alembic migration scripts again for every instance and every new
+    run shard, which is half of this suite's time; they do not change during the run, so each
+    folder of them is read once. Storage behaviour is unchanged: only the parsing is shared."""
+    read = ScriptDirectory.from_config
+    scripts: dict[tuple[str | None, str | None], ScriptDirectory] = {}
+
+    def from_config(config):
+        key = (config.get_main_option("script_location"), config.config_file_name)
+        if key not in scripts:
+            scripts[key] = read(config)
+        return scripts[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ScriptDirectory, "from_config", staticmethod(from_config))
+        yield
 
 
 def _instance_with(storage_class: type[BatchingSqliteEventLogStorage]):
