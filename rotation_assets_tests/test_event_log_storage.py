@@ -33,19 +33,34 @@ SELECTION = [
 ]
 
 
-@pytest.fixture(params=["batching", "stock"])
+@pytest.fixture(params=["batching", "batching, an index commit fails", "stock"])
 def home(request, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    # Set through monkeypatch so that it is removed afterwards: the batching storage would
-    # otherwise leave it set for the rest of the session.
+    # Dagster batches events only with this set; the storage itself sets nothing.
     monkeypatch.setenv(BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE)
     home = ensure_dagster_home()
+    if request.param == "batching, an index commit fails":
+        # The first batch's index commit raises after its run shard commit: Dagster falls back
+        # to storing the batch's events one by one, and none may be stored twice.
+        commit = BatchingSqliteEventLogStorage._commit_shard
+        failures = []
+
+        def fail_once(self, shard, conn):
+            if shard == "index" and not failures:
+                failures.append(shard)
+                raise OSError("injected: the index commit failed")
+            commit(self, shard, conn)
+
+        monkeypatch.setattr(BatchingSqliteEventLogStorage, "_commit_shard", fail_once)
+        yield home
+        assert failures, "the fault was not injected"
+        return
     if request.param == "stock":
         config = yaml.safe_load((home / "dagster.yaml").read_text())
         del config["event_log_storage"]
         monkeypatch.delenv(BATCH_SIZE_ENV_VAR)
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    return home
+    yield home
 
 
 def test_each_partition_is_planned_and_materialized_once_and_the_latest_is_the_last(home, tmp_path):

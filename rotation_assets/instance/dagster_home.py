@@ -22,8 +22,9 @@ concurrency:
     granularity: op
 telemetry:
   enabled: false
-# Dagster's SQLite event log with open connections and batched writes (same files and tables):
-# a backfill records two events per partition and asset. See rotation_assets/event_log_storage.py.
+# Dagster's SQLite event log, writing each batch of events in one transaction per shard (same
+# files and tables): a backfill records two events per partition and asset. Batches are on when
+# DAGSTER_EVENT_BATCH_SIZE > 0. See rotation_assets/instance/event_log_storage.py.
 event_log_storage:
   module: rotation_assets.instance.event_log_storage
   class: BatchingSqliteEventLogStorage

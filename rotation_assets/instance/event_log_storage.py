@@ -1,64 +1,147 @@
-"""Dagster's SQLite event log, made cheap per event: open connections and batched writes.
+"""Dagster's SQLite event log, writing a batch of events in one transaction per shard.
 
-A single-run backfill records one planned and one materialization event per partition and
-asset (a 36-year backfill: ~9,200 sessions x 5 partitioned assets x 2). Dagster's stock
-``SqliteEventLogStorage`` opens a new engine for every event, commits it on its own, and closes
-the connection, and closing the last connection of a WAL database checkpoints it: measured on a
-one-year backfill here, 74% of the run's wall time went into storing events, mostly in commit
-and close. This storage keeps the same files and tables (the UI and ``dagster dev`` read them
-unchanged) and changes only how they are written:
+Why: a single-run backfill records one planned and one materialization event per partition and
+asset. Dagster's stock ``SqliteEventLogStorage`` stores every event on its own: it creates an
+engine, commits (an fsync) and closes the connection, and closing the last connection of a WAL
+database checkpoints it (more fsyncs). A no-op backfill of one asset over 9,227 daily partitions
+took 263 s with it here, almost all of it in storing events, and 7 s with this storage.
 
-* connections stay open (one pooled engine per shard, the index and the most recent runs), so
-  a write is a transaction, not an open, a checkpoint and a close;
-* ``PRAGMA synchronous=NORMAL`` (WAL mode): a commit survives a crash of the process; the last
-  commits may be lost on power loss, after which a re-run records them again;
-* Dagster's event batching (``DAGSTER_EVENT_BATCH_SIZE``, on by default here) hands over a
-  range's planned and materialization events as a batch, written in one transaction per shard.
+What it overrides: only the batch path. Dagster hands a batch to ``store_event_batch`` when
+``DAGSTER_EVENT_BATCH_SIZE`` > 0 (the planned events of a run; the materializations or
+observations of a partition range). This storage then opens one connection per shard the batch
+touches (the run's shard and the cross-run index shard), begins a transaction on each, and runs
+the stock ``store_event`` for every event, in order. While the batch is in progress on this
+thread, four methods behave differently:
 
-The instance created by ``rotation_assets.dagster_home`` uses it (its ``dagster.yaml``).
+* ``_connect`` (behind ``run_connection``, ``index_connection`` and ``index_transaction``)
+  returns the batch's open connection to the shard instead of opening a new one;
+* ``has_table`` asks that open index connection instead of creating an engine;
+* ``_has_asset_key_index_cols_on_connection`` inspects the schema once per batch, not per event;
+* ``_store_asset_event`` merges the values the stock method would write into the asset's row in
+  ``asset_keys`` (``last_materialization``, ``last_run_id``, the latest event timestamp), in
+  event order, and the merged values are written once per asset before the commit, as the stock
+  method writes them (insert, or update on an integrity error). Each stock update overwrites
+  the columns it sets, so the row ends the same as after one update per event.
+
+Everything else is Dagster's own code (event rows in both shards, asset event tags, asset check
+executions, mirrored run status events), so a batch of mixed types ends in the state that storing
+its events one by one gives. Single events, reads, ``wipe``, ``watch`` and ``dispose`` are the
+stock ones. No connection outlives a call: a wipe leaves nothing open, and closing the batch's
+connections checkpoints the WAL into the ``.db`` file, which the stock watcher (the UI following a
+run live) watches.
+
+Failures: if anything raises before the commits, both transactions are rolled back, nothing is
+written, and Dagster's fallback (``store_event`` for each event of the batch) stores each event
+once. The commits are ordered: the run shard first, then the index. If the index commit fails,
+the run shard rows this batch inserted (their ids are recorded as they are inserted) are deleted
+again before the error is re-raised, so the fallback does not store them twice. What remains:
+
+* if that delete fails as well (the disk is failing), the run's own log shows those events twice
+  after the fallback (logged); the index, which holds the asset state, is written once;
+* if the process dies between the two commits, the run's log has the batch and the index has not
+  (the stock storage has the same window for every single event).
+
+Locking: a batch holds the storage's thread lock, as each stock write does, and SQLite's write
+lock on its run shard and on the index until it commits (about a second for 5,000 events).
+Writers in other processes wait for it (SQLite's busy timeout, 30 s, as for any stock write);
+readers do not, in WAL mode. Dagster's batches hold one run each, and a batch takes its run
+shard's lock before the index's, so two batches cannot wait for each other.
+
+Durability: no trade-off against the stock storage. Its SQLite settings are kept (WAL,
+``synchronous`` at SQLite's default, FULL): a committed batch survives a crash or a power loss.
+A batch costs two commits, so cheaper commits (``synchronous=NORMAL``) were not needed. Note that
+with batching on, Dagster keeps a batch's events in memory until it hands the batch over (the
+batch is full or the step ends): events not yet handed over are lost if the process dies, whatever
+the storage.
+
+Pinned: written for and checked against Dagster 1.13 (Dagster's own conformance suite for the
+SQLite event log: ``rotation_assets_tests/test_event_log_conformance.py``). It relies on private
+internals, so it refuses to start under another minor version. This module is the only place in
+the project that may import ``dagster._...`` names.
+
+It sets nothing process-wide. Batching is enabled by the process that runs the events, e.g.
+``os.environ[BATCH_SIZE_ENV_VAR] = DEFAULT_BATCH_SIZE`` before a run; without it this storage
+behaves as the stock one.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections import OrderedDict
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
+import dagster
 from dagster import Field, StringSource
-from dagster._core.events import ASSET_EVENTS
-from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 BATCH_SIZE_ENV_VAR = "DAGSTER_EVENT_BATCH_SIZE"
+# A recommended value for BATCH_SIZE_ENV_VAR (a string: it is an environment variable's value).
 DEFAULT_BATCH_SIZE = "5000"
-# Run shards kept open besides the index: a long-lived webserver reads many runs.
-OPEN_RUN_SHARDS = 4
+# The Dagster minor version whose internals this module was written and tested against.
+BUILT_FOR_DAGSTER = "1.13"
+
+_UNSUPPORTED = (
+    "rotation_assets.instance.event_log_storage.BatchingSqliteEventLogStorage was built for "
+    f"Dagster {BUILT_FOR_DAGSTER}.x and relies on its internals, but Dagster {{installed}} is "
+    "installed. Remove the `event_log_storage:` block from $DAGSTER_HOME/dagster.yaml to use "
+    "Dagster's stock SQLite event log (same files and tables), or port this module to the new "
+    "version and run rotation_assets_tests/test_event_log_conformance.py."
+)
 
 
-def _synchronous_normal(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def check_dagster_version(installed: str | None = None) -> None:
+    """Raise unless ``installed`` (default: the imported Dagster's version) is a release of the
+    Dagster minor this module is pinned to."""
+    installed = installed or dagster.__version__
+    if installed.split(".")[:2] != BUILT_FOR_DAGSTER.split("."):
+        raise RuntimeError(_UNSUPPORTED.format(installed=installed))
+
+
+try:
+    from dagster._core.events.log import EventLogEntry
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+    from dagster._core.storage.event_log.schema import AssetKeyTable, SqlEventLogStorageTable
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+    from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+    from dagster._serdes import ConfigurableClassData
+except ImportError as exc:  # another Dagster version moved them: say what to do
+    raise ImportError(_UNSUPPORTED.format(installed=dagster.__version__)) from exc
+
+# Ids deleted per statement when a batch's run shard rows are taken back (SQLite's default
+# limit on bound parameters is 32,766 since 3.32; older builds allow 999).
+_DELETE_CHUNK = 900
+
+_logger = logging.getLogger(__name__)
+
+
+class _Batch:
+    """The open connections of the batch in progress on one thread, one per shard."""
+
+    def __init__(self) -> None:
+        self.engines: dict[str, Engine] = {}
+        self.connections: dict[str, Connection] = {}
+        # Ids of the event_logs rows inserted into each run shard by this batch.
+        self.inserted: dict[str, list[int]] = {}
+        self.has_asset_key_index_cols: bool | None = None
+        # The asset key rows' new values, by asset key, merged in event order.
+        self.asset_rows: dict[str, dict[str, Any]] = {}
 
 
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
-    """``SqliteEventLogStorage`` with open connections and one transaction per event batch."""
+    """``SqliteEventLogStorage`` that writes a batch of events in one transaction per shard."""
 
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
+        check_dagster_version()
         if base_dir is None:
             base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._local = threading.local()  # before super().__init__, which may connect
         super().__init__(base_dir, inst_data)
-        # Read by Dagster on every event, so setting it here covers the CLI, the webserver and
-        # the daemon alike; an explicit value wins.
-        os.environ.setdefault(BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE)
 
     @classmethod
     def config_type(cls):
@@ -68,69 +151,157 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     def from_config_value(cls, inst_data, config_value):
         return cls(inst_data=inst_data, **config_value)
 
-    def _engine(self, shard: str) -> Engine:
-        engine = self._engines.get(shard)
-        if engine is not None:
-            self._engines.move_to_end(shard)
-            return engine
+    # -- the batch path ------------------------------------------------------------------------
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """Store ``events`` as the stock ``store_event`` does one by one, in one transaction per
+        shard; on any error nothing stays written (see the module docstring)."""
+        if getattr(self._local, "batch", None) is not None:  # re-entered: already in a batch
+            for entry in events:
+                self.store_event(entry)
+            return
+        batch = _Batch()
+        # The stock storage serialises its connections with this lock; a batch holds it
+        # throughout, so other threads wait for the batch as they wait for a single event.
+        with self._db_lock:
+            self._local.batch = batch
+            try:
+                for entry in events:
+                    self.store_event(entry)
+                self._write_asset_rows(batch)
+                self._commit(batch)
+            finally:
+                self._local.batch = None
+                self._close(batch)
+
+    def _write_asset_rows(self, batch: _Batch) -> None:
+        # As the stock _store_asset_event writes each one, with the batch's values merged.
+        for asset_key, values in batch.asset_rows.items():
+            conn = self._batch_connection(batch, INDEX_SHARD_NAME)
+            try:
+                conn.execute(AssetKeyTable.insert().values(asset_key=asset_key, **values))
+            except IntegrityError:
+                conn.execute(
+                    AssetKeyTable.update()
+                    .values(**values)
+                    .where(AssetKeyTable.c.asset_key == asset_key)
+                )
+
+    def _commit(self, batch: _Batch) -> None:
+        run_shards = [shard for shard in batch.connections if shard != INDEX_SHARD_NAME]
+        committed: list[str] = []
+        try:
+            for shard in run_shards:
+                self._commit_shard(shard, batch.connections[shard])
+                committed.append(shard)
+            if INDEX_SHARD_NAME in batch.connections:
+                self._commit_shard(INDEX_SHARD_NAME, batch.connections[INDEX_SHARD_NAME])
+        except BaseException:
+            for shard in committed:  # take back what Dagster's fallback will store again
+                try:
+                    self._delete_rows(batch.connections[shard], batch.inserted.get(shard, []))
+                except Exception:
+                    _logger.exception(
+                        "Could not take back the events of a failed batch from the run shard "
+                        "%s; the fallback will store them there a second time.",
+                        shard,
+                    )
+            raise
+
+    def _commit_shard(self, shard: str, conn: Connection) -> None:
+        """Commit the batch's transaction on ``shard`` (separate so that tests can fail it)."""
+        conn.commit()
+
+    @staticmethod
+    def _delete_rows(conn: Connection, ids: list[int]) -> None:
+        table = SqlEventLogStorageTable
+        with conn.begin():
+            for start in range(0, len(ids), _DELETE_CHUNK):
+                chunk = ids[start : start + _DELETE_CHUNK]
+                conn.execute(table.delete().where(table.c.id.in_(chunk)))
+
+    @staticmethod
+    def _close(batch: _Batch) -> None:
+        # Closing rolls back what was not committed; disposing the (NullPool) engine closes
+        # the file, which checkpoints the WAL into the .db when it is the last connection.
+        for conn in batch.connections.values():
+            conn.close()
+        for engine in batch.engines.values():
+            engine.dispose()
+
+    def _batch_connection(self, batch: _Batch, shard: str) -> Connection:
+        conn = batch.connections.get(shard)
+        if conn is not None:
+            return conn
+        # As the stock _connect does, minus the lock, which the batch already holds.
         engine = create_engine(
             self.conn_string_for_shard(shard),
+            poolclass=NullPool,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         )
-        event.listen(engine, "connect", _synchronous_normal)
+        batch.engines[shard] = engine
         if shard not in self._initialized_dbs:
             self._initdb(engine)
             self._initialized_dbs.add(shard)
-        self._engines[shard] = engine
-        run_shards = [s for s in self._engines if s != INDEX_SHARD_NAME]
-        for old in run_shards[:-OPEN_RUN_SHARDS]:
-            self._engines.pop(old).dispose()
-        return engine
+        if shard != INDEX_SHARD_NAME:
+            inserted = batch.inserted.setdefault(shard, [])
+
+            @event.listens_for(engine, "after_cursor_execute")
+            def _record_insert(_conn, cursor, statement, _params, _context, executemany) -> None:
+                if not executemany and statement.lstrip().upper().startswith(
+                    "INSERT INTO EVENT_LOGS"
+                ):
+                    inserted.append(cursor.lastrowid)
+
+        conn = engine.connect()
+        conn.begin()
+        batch.connections[shard] = conn
+        return conn
+
+    # -- stock methods that use the batch's connections while it is in progress -----------------
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
-        with self._db_lock, self._engine(shard).connect() as conn, conn.begin():
-            yield conn
-
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        """A batch of one run's asset events (a range's planned or materialization events) in
-        one transaction on the run shard and one on the index shard; anything else one by one."""
-        homogeneous = len({e.run_id for e in events}) == 1 and all(
-            e.is_dagster_event
-            and e.dagster_event.asset_key
-            and e.dagster_event_type in ASSET_EVENTS
-            for e in events
-        )
-        if not homogeneous:
-            super().store_event_batch(events)
-            return
-        rows = [self._event_to_row(e) for e in events]  # serialized once for both shards
-        with self.run_connection(events[0].run_id) as conn:
-            conn.execute(SqlEventLogStorageTable.insert(), rows)
-        with self.index_transaction() as conn:
-            inserted = conn.execute(
-                SqlEventLogStorageTable.insert().returning(
-                    SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
-                ),
-                rows,
-            )
-            ids = [row[0] for row in inserted]
-            self._store_asset_event_tags(conn, events, ids)
-            # The asset key row keeps the latest event: write it once per key, from the last one.
-            last = {e.dagster_event.asset_key: (e, i) for e, i in zip(events, ids, strict=True)}
-            for entry, event_id in last.values():
-                self._store_asset_event(conn, entry, event_id)
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            with super()._connect(shard) as conn:
+                yield conn
+        else:
+            yield self._batch_connection(batch, shard)
 
     def has_table(self, table_name: str) -> bool:
-        # Asked on every asset event with tags; the stock method opens a new engine each time.
-        # Tables are created by migrations, never dropped while the instance is up.
-        known = self.__dict__.setdefault("_known_tables", set())
-        if table_name not in known and super().has_table(table_name):
-            known.add(table_name)
-        return table_name in known
+        # Asked for asset events with tags and for asset check events; the stock method opens
+        # a new engine on the index each time.
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            return super().has_table(table_name)
+        conn = self._batch_connection(batch, INDEX_SHARD_NAME)
+        return bool(conn.dialect.has_table(conn, table_name))
 
-    def dispose(self) -> None:
-        for engine in self._engines.values():
-            engine.dispose()
-        self._engines.clear()
-        super().dispose()
+    def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
+        # The stock method updates the asset key row for each asset event: its columns take
+        # the values of the event (last_materialization, last_run_id, the latest timestamp),
+        # each update overwriting the previous one's. Within a batch, the same values are merged
+        # in event order and written once per asset key before the commit: the row ends the
+        # same, without an insert, an integrity error and an update for every event.
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            super()._store_asset_event(conn, event, event_id)
+            return
+        if not (event.dagster_event and event.dagster_event.asset_key):
+            return
+        values = self._get_asset_entry_values(
+            event, event_id, self._has_asset_key_index_cols_on_connection(conn)
+        )
+        if values:
+            key = event.dagster_event.asset_key.to_string()
+            batch.asset_rows.setdefault(key, {}).update(values)
+
+    def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
+        # Inspected for every asset event; within a batch the schema does not change.
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            return super()._has_asset_key_index_cols_on_connection(conn)
+        if batch.has_asset_key_index_cols is None:
+            batch.has_asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
+        return batch.has_asset_key_index_cols
