@@ -20,14 +20,10 @@ from rotation_assets.instance.event_log_storage import (
 from rotation_assets.trading_days import sessions_between
 
 START, END = dt.date(2026, 1, 26), dt.date(2026, 1, 30)
-PARTITIONED = [
-    AssetKey(["raw", "prices"]),
-    AssetKey(["analytics", "daily_returns"]),
-    AssetKey(["analytics", "pair_spreads"]),
-]
+# The only partitioned asset; the tables loaded with it come along (same step).
+PARTITIONED = [AssetKey(["raw", "prices"])]
 SELECTION = [
     *PARTITIONED,
-    AssetKey(["raw", "corporate_actions"]),
     AssetKey(["reference", "universe"]),
     AssetKey(["reference", "rotation_pairs"]),
 ]

@@ -3,8 +3,7 @@ import socket
 import subprocess
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus
-from dagster._core.storage.dagster_run import DagsterRun
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
 from rotation_assets.instance.orphaned_runs import HOST_TAG, PID_TAG, reap_orphaned_runs
 
