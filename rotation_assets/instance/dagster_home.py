@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from rotation_assets.instance.event_log_storage import BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE
 from rotation_assets.paths import DEFAULT_DAGSTER_HOME
 
 # One slot per pool: the only pool is the DuckDB warehouse, which takes one writer at a time.
@@ -63,22 +64,18 @@ def first_use_lock(home: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# Dagster hands a range's per-partition events to the event log in batches only when this is set
-# (read at every event); the project's event log writes a batch in one transaction per shard.
-EVENT_BATCH_SIZE_VAR = "DAGSTER_EVENT_BATCH_SIZE"
-EVENT_BATCH_SIZE = "5000"
-
-
 @contextlib.contextmanager
 def batched_event_writes() -> Iterator[None]:
     """DAGSTER_EVENT_BATCH_SIZE for the runs the CLI executes in this process (unless the user
     set it), restored afterwards: a setting of the run, not of every process that imports the
     project."""
-    if os.environ.get(EVENT_BATCH_SIZE_VAR):
+    # Dagster hands a range's per-partition events to the event log in batches only when this
+    # is set (read at every event); the project's event log writes a batch in one transaction.
+    if os.environ.get(BATCH_SIZE_ENV_VAR):
         yield
         return
-    os.environ[EVENT_BATCH_SIZE_VAR] = EVENT_BATCH_SIZE
+    os.environ[BATCH_SIZE_ENV_VAR] = DEFAULT_BATCH_SIZE
     try:
         yield
     finally:
-        os.environ.pop(EVENT_BATCH_SIZE_VAR, None)
+        os.environ.pop(BATCH_SIZE_ENV_VAR, None)
