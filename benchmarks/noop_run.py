@@ -33,7 +33,8 @@ from dagster import (
 from rotation_assets.defs.constants import RANGE_END_TAG, RANGE_START_TAG
 from rotation_assets.defs.partitions import trading_day_partitions
 from rotation_assets.instance.console_progress import QUIET_CONSOLE
-from rotation_assets.instance.dagster_home import EVENT_BATCH_SIZE_VAR, ensure_dagster_home
+from rotation_assets.instance.dagster_home import ensure_dagster_home
+from rotation_assets.instance.event_log_storage import BATCH_SIZE_ENV_VAR as EVENT_BATCH_SIZE_VAR
 
 
 @asset

@@ -31,7 +31,8 @@ import duckdb
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.profile_summary import by_step
 from benchmarks.synthetic_universe import write_synthetic_universe
-from rotation_assets.instance.dagster_home import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_VAR
+from rotation_assets.instance.event_log_storage import BATCH_SIZE_ENV_VAR as EVENT_BATCH_SIZE_VAR
+from rotation_assets.instance.event_log_storage import DEFAULT_BATCH_SIZE as EVENT_BATCH_SIZE
 from rotation_assets.trading_days import FIRST_SESSION, previous_session, sessions_between
 
 ROOT = Path(__file__).resolve().parents[1]
