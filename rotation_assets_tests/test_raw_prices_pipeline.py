@@ -274,3 +274,44 @@ def test_analyst_holding_the_live_file_fails_the_run_naming_the_process(csv_week
     assert f"PID {analyst.pid}" in message and "Close that session" in message
     assert len(events_of(result, "STEP_UP_FOR_RETRY")) == 0  # the wait was the retry
     pd.testing.assert_frame_equal(stored_prices(db), before)
+
+
+def test_partition_status_shows_a_failed_backfill_as_failed_and_its_fix_as_materialized(
+    tmp_path, instance
+):
+    """What the UI's partition bar shows: the sessions of a failed backfill, only those."""
+    first, second = WEEK, (dt.date(2026, 2, 9), dt.date(2026, 2, 13))
+    folder = tmp_path / "prices"
+    write_demo_csvs(folder, first[0], second[1])
+    clear_price_file_cache()
+    defs = build_definitions(
+        DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), lock_wait_seconds=2),
+        CsvPriceSource(price_dir=str(folder)),
+    )
+    prices_key = AssetKey(["raw", "prices"])
+    partitions = defs.resolve_assets_def(prices_key).partitions_def
+    keys = [d.isoformat() for d in sessions_between(first[0], second[1])]
+
+    def status() -> dict[str, str]:
+        by_key = instance.get_status_by_partition(prices_key, keys, partitions)
+        return {key: by_key[key].value for key in keys}
+
+    assert execute_range(defs, *first, instance, "test").success
+    path = folder / "IWM.csv"
+    frame = pd.read_csv(path)
+    good = frame.copy()
+    frame.loc[frame["date"] == "2026-02-11", "close"] = -1.5
+    frame.to_csv(path, index=False)
+    clear_price_file_cache()
+    assert not execute_range(defs, *second, instance, "test").success
+    first_keys = [d.isoformat() for d in sessions_between(*first)]
+    second_keys = [d.isoformat() for d in sessions_between(*second)]
+    assert status() == {
+        **dict.fromkeys(first_keys, "MATERIALIZED"),
+        **dict.fromkeys(second_keys, "FAILED"),
+    }
+
+    good.to_csv(path, index=False)
+    clear_price_file_cache()
+    assert execute_range(defs, *second, instance, "test").success
+    assert status() == dict.fromkeys(keys, "MATERIALIZED")
