@@ -1,7 +1,7 @@
-"""Benchmarks of issue #5: backfill vs its floor, daily run vs Dagster's floor (itemised), code
-location load vs a one-asset location, and scale with tickers. Every measured command runs in a
-fresh subprocess with a fresh DuckDB file and DAGSTER_HOME; comparisons are ratios of figures
-measured in the same invocation, because the machine is shared.
+"""Benchmarks of the engine (issue #8): backfill vs its floor, daily run vs Dagster's floor
+(itemised), code location load vs a one-asset location, and scale with tickers. Every measured
+command runs in a fresh subprocess with a fresh DuckDB file and DAGSTER_HOME; comparisons are
+ratios of figures measured in the same invocation, because the machine is shared.
 
     python -m benchmarks.run                    # everything; writes results/latest.json
     python -m benchmarks.run --quick            # small sizes, a few minutes; results/quick.json
