@@ -15,7 +15,9 @@ from rotation_assets.paths import DEFAULT_DAGSTER_HOME
 # One slot per pool: the only pool is the DuckDB warehouse, which takes one writer at a time.
 # Op granularity lets a run's other steps go on while one waits for the file.
 DAGSTER_YAML = """\
-# Created by rotation_assets. Every asset that opens the DuckDB warehouse is in the pool
+# Created by rotation_assets, which rewrites this file when the project's settings change for as
+# long as this first line stays: delete it to keep settings of your own.
+# Every asset that opens the DuckDB warehouse is in the pool
 # `duckdb_warehouse`; one slot means two writers never meet at the file, across runs too.
 concurrency:
   pools:
@@ -40,13 +42,24 @@ def dagster_yaml(home: Path) -> str:
     return DAGSTER_YAML.format(runs_dir=runs_dir)
 
 
+PROJECT_HEADER = "# Created by rotation_assets"
+
+
 def ensure_dagster_home() -> Path:
-    """DAGSTER_HOME, defaulting to ``.dagster_home`` in the project; writes dagster.yaml once."""
+    """DAGSTER_HOME, defaulting to ``.dagster_home`` in the project, with the project's
+    dagster.yaml: written on first use, and rewritten when an earlier version of the project
+    wrote it (an instance made before the code moved names a module that no longer exists).
+    A dagster.yaml without the project's header is the user's and is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(dagster_yaml(home))
+    wanted = dagster_yaml(home)
+    current = config.read_text() if config.exists() else None
+    if current is None or (current.startswith(PROJECT_HEADER) and current != wanted):
+        # Whole or not at all: another process may be reading it.
+        staged = config.with_name(f".dagster.yaml.{os.getpid()}")
+        staged.write_text(wanted)
+        os.replace(staged, config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
