@@ -76,7 +76,7 @@ def by_step(profile: Path, steps: list[str], top: int = 8) -> dict:
     """``summarise`` of each step's samples, and of the whole profile."""
     data = json.loads(profile.read_text())
     out = {"whole": summarise(profile, top, None, data)}
-    # Sampled seconds per thread: the main thread and, e.g., the CLI's progress thread.
+    # Sampled seconds per thread (the run's own, and any a library starts).
     out["whole"]["threads"] = {
         prof["name"]: round(sum(prof["weights"]), 2) for prof in data["profiles"]
     }

@@ -184,7 +184,7 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     print(f"rotation {command} {status} in {elapsed:.1f} s (run {result.run_id[:8]})")
     print(f"  source        {source.label}{' (SYNTHETIC, not market data)' if synthetic else ''}")
     print(f"  warehouse     {warehouse_path}")
-    print(f"  dagster home  {home}  (see the run in `dagster dev`)")
+    print(f"  dagster home  {home}  (see the run in `dg dev`)")
     print(f"  snapshot      {snapshot}")
     print(f"  sessions      {len(sessions)} ({start}..{end})")
     for key, count in sorted(rows.items()):

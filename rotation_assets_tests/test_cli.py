@@ -70,7 +70,7 @@ def test_demo_backfill_is_labelled_synthetic_everywhere_and_recorded_in_the_inst
         sources = con.execute("SELECT DISTINCT source FROM raw.prices").fetchall()
     assert sources == [("synthetic",)]
 
-    # The run is in the project instance, so `dagster dev` shows it.
+    # The run is in the project instance, so `dg dev` shows it.
     home = tmp_path / "home"
     assert "duckdb_warehouse" in (home / "dagster.yaml").read_text()
     with DagsterInstance.from_config(str(home)) as instance:

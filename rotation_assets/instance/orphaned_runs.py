@@ -37,7 +37,7 @@ def reap_orphaned_runs(instance: DagsterInstance) -> list[str]:
     """Fail every unfinished CLI run of this host whose process is gone; free its pool slots.
 
     Returns one line per reaped run, for the CLI to print. Runs from other hosts, runs launched
-    by ``dagster dev`` (no PID tag) and live processes are left alone.
+    by ``dg dev`` (no PID tag) and live processes are left alone.
     """
     host = socket.gethostname()
     unfinished = instance.get_run_records(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from rotation_assets.paths import SEEDS_DIR
 from rotation_assets.reference.seed_files import check_date_order, parse_seed_dates, read_seed
 from rotation_assets.warehouse.table_spec import Column, TableSpec
-from rotation_assets.warehouse.writes import read_table
 
 MARKET_EVENTS = TableSpec(
     schema="reference",
@@ -38,8 +36,3 @@ def load_market_events(path: Path = SEEDS_DIR / "market_events.csv") -> pd.DataF
         frame[column] = parse_seed_dates(path, frame, column)
     check_date_order(path, frame)
     return frame
-
-
-def read_market_events(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``reference.market_events`` as stored, dates as timestamps: what the analytics read."""
-    return MARKET_EVENTS.with_timestamps(read_table(con, MARKET_EVENTS))

@@ -290,8 +290,3 @@ def build_report(warehouse_path: str | Path, lock_wait_seconds: float = 60.0) ->
         latest_session=latest.date() if latest is not None else None,
         synthetic=inputs.synthetic,
     )
-
-
-def render_report(warehouse_path: str | Path) -> str:
-    """The HTML report of the warehouse file, read read-only."""
-    return build_report(warehouse_path).html
