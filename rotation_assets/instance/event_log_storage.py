@@ -153,10 +153,14 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     # -- the batch path ------------------------------------------------------------------------
 
+    def _current_batch(self) -> _Batch | None:
+        """The batch this thread is storing, if any."""
+        return getattr(self._local, "batch", None)
+
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """Store ``events`` as the stock ``store_event`` does one by one, in one transaction per
         shard; on any error nothing stays written (see the module docstring)."""
-        if getattr(self._local, "batch", None) is not None:  # re-entered: already in a batch
+        if self._current_batch() is not None:  # re-entered: already in a batch
             for entry in events:
                 self.store_event(entry)
             return
@@ -262,7 +266,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
-        batch: _Batch | None = getattr(self._local, "batch", None)
+        batch = self._current_batch()
         if batch is None:
             with super()._connect(shard) as conn:
                 yield conn
@@ -272,7 +276,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     def has_table(self, table_name: str) -> bool:
         # Asked for asset events with tags and for asset check events; the stock method opens
         # a new engine on the index each time.
-        batch: _Batch | None = getattr(self._local, "batch", None)
+        batch = self._current_batch()
         if batch is None:
             return super().has_table(table_name)
         conn = self._batch_connection(batch, INDEX_SHARD_NAME)
@@ -284,7 +288,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         # each update overwriting the previous one's. Within a batch, the same values are merged
         # in event order and written once per asset key before the commit: the row ends the
         # same, without an insert, an integrity error and an update for every event.
-        batch: _Batch | None = getattr(self._local, "batch", None)
+        batch = self._current_batch()
         if batch is None:
             super()._store_asset_event(conn, event, event_id)
             return
@@ -299,7 +303,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
         # Inspected for every asset event; within a batch the schema does not change.
-        batch: _Batch | None = getattr(self._local, "batch", None)
+        batch = self._current_batch()
         if batch is None:
             return super()._has_asset_key_index_cols_on_connection(conn)
         if batch.has_asset_key_index_cols is None:
