@@ -147,7 +147,7 @@ def itemise(m: Measurement, home: Path, log: Path) -> dict:
     probe = run_measured(
         [PYTHON, str(HERE / "run_events.py")], clean_env(DAGSTER_HOME=str(home)), ROOT, log
     )
-    events = json.loads(probe.output.strip().splitlines()[-1])
+    events = last_json(probe)
     steps = sorted(
         ((k, s) for k, s in events["steps"].items() if "seconds" in s),
         key=lambda item: item[1]["start"],
@@ -205,6 +205,21 @@ def profile_steps(profile: Path, itemised: dict, top: int = 8) -> dict:
     return by_step(profile, steps, top)
 
 
+def last_json(m: Measurement) -> dict:
+    """The JSON line a measured script prints last."""
+    return json.loads(m.output.strip().splitlines()[-1])
+
+
+def profiled_run(speedscope: Path, command: list[str], case: Path, env: dict, what: str) -> dict:
+    """``command`` once more under py-spy (outside every figure): its profile, per step."""
+    speedscope.parent.mkdir(parents=True, exist_ok=True)
+    m = run_measured(py_spy(speedscope, command), env, ROOT, case / "log.txt")
+    show(m, f"{what} under py-spy (not in the figures)")
+    summary = profile_steps(speedscope, itemise(m, case / "home", case / "events.txt"))
+    say_profile(summary, what)
+    return {"speedscope": str(speedscope), "seconds": round(m.seconds, 2), **summary}
+
+
 def say_profile(summary: dict, what: str) -> None:
     say(f"  py-spy profile of {what}: top project frames (inclusive share of samples)")
     for step, s in summary.items():
@@ -253,7 +268,7 @@ def bench_backfill(work: Path, start: dt.date, end: dt.date, repeats: int, profi
         )
         show(base, f"bare baseline ({i + 1}/{repeats})")
         baselines.append(base)
-        out = json.loads(base.output.strip().splitlines()[-1])
+        out = last_json(base)
         stages, baseline_rows = out["seconds"], out["rows"]
 
         case = fresh(work / "backfill" / str(i))
@@ -282,18 +297,13 @@ def bench_backfill(work: Path, start: dt.date, end: dt.date, repeats: int, profi
     summary = None
     if profile:
         case = fresh(work / "backfill_profile")
-        speedscope = work / "profiles" / "backfill.speedscope.json"
-        speedscope.parent.mkdir(parents=True, exist_ok=True)
-        m = run_measured(
-            py_spy(speedscope, rotation("backfill", *dates)),
+        summary = profiled_run(
+            work / "profiles" / "backfill.speedscope.json",
+            rotation("backfill", *dates),
+            case,
             project_env(case, PRICES),
-            ROOT,
-            case / "log.txt",
+            "rotation backfill",
         )
-        show(m, "rotation backfill under py-spy (not in the ratio)")
-        summary = profile_steps(speedscope, itemise(m, case / "home", case / "events.txt"))
-        say_profile(summary, "rotation backfill")
-        summary = {"speedscope": str(speedscope), "seconds": round(m.seconds, 2), **summary}
     return {
         "range": [start.isoformat(), end.isoformat()],
         "sessions": sessions,
@@ -454,18 +464,13 @@ def bench_daily(work: Path, last: dt.date, years: list[int], repeats: int, profi
     }
     if profile:
         case = copy_state(max(years), "profile")
-        speedscope = work / "profiles" / "update.speedscope.json"
-        speedscope.parent.mkdir(parents=True, exist_ok=True)
-        m = run_measured(
-            py_spy(speedscope, rotation("update", "--date", last.isoformat())),
+        out["profile"] = profiled_run(
+            work / "profiles" / "update.speedscope.json",
+            rotation("update", "--date", last.isoformat()),
+            case,
             project_env(case, PRICES),
-            ROOT,
-            case / "log.txt",
+            f"rotation update on {large} years",
         )
-        show(m, f"rotation update on {large} years under py-spy (not in the ratio)")
-        summary = profile_steps(speedscope, itemise(m, case / "home", case / "events.txt"))
-        say_profile(summary, "rotation update")
-        out["profile"] = {"speedscope": str(speedscope), "seconds": round(m.seconds, 2), **summary}
     return out
 
 
@@ -513,15 +518,15 @@ def bench_load(work: Path, repeats: int) -> dict:
         [
             PYTHON,
             "-c",
-            "import sys, rotation_assets.definitions; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'great_expectations', 'yfinance', 'matplotlib'}))",
+            "import json, sys, rotation_assets.definitions; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'great_expectations', 'yfinance', 'matplotlib'})))",
         ],
         clean_env(),
         ROOT,
         work / "load" / "probe.txt",
     )
-    heavy = json.loads(probe.output.strip().splitlines()[-1].replace("'", '"'))
+    heavy = last_json(probe)
     say(f"  heavy modules imported at load: {heavy or 'none'}")
     project = out["dagster definitions validate"]["median_seconds"]
     floor = out["dagster definitions validate (one-asset module)"]["median_seconds"]
@@ -596,7 +601,7 @@ def bench_scale(work: Path, sizes: list[int], start: dt.date, end: dt.date, prof
             ],  # every 0.5 s
             "bare_baseline": {
                 **base.as_dict(),
-                "stage_seconds": json.loads(base.output.strip().splitlines()[-1])["seconds"],
+                "stage_seconds": last_json(base)["seconds"],
             },
         }
     out = {
@@ -611,22 +616,15 @@ def bench_scale(work: Path, sizes: list[int], start: dt.date, end: dt.date, prof
         # Off target (or a quick run): where the time goes, step by step, under py-spy.
         folder = work / "universes" / f"u{largest}"
         case = fresh(work / f"scale_{largest}_profile")
-        speedscope = work / "profiles" / f"scale_{largest}.speedscope.json"
-        speedscope.parent.mkdir(parents=True, exist_ok=True)
-        m = run_measured(
-            py_spy(speedscope, rotation("backfill", *dates)),
-            project_env(case, folder, ROTATION_UNIVERSE_PATH=str(folder / "universe.csv")),
-            ROOT,
-            case / "log.txt",
-        )
-        show(m, f"rotation backfill, {largest} tickers, under py-spy (not in the figures)")
-        summary = profile_steps(speedscope, itemise(m, case / "home", case / "events.txt"))
-        say_profile(summary, f"the {largest}-ticker backfill")
         out["profile"] = {
             "tickers": largest,
-            "speedscope": str(speedscope),
-            "seconds": round(m.seconds, 2),
-            **summary,
+            **profiled_run(
+                work / "profiles" / f"scale_{largest}.speedscope.json",
+                rotation("backfill", *dates),
+                case,
+                project_env(case, folder, ROTATION_UNIVERSE_PATH=str(folder / "universe.csv")),
+                f"rotation backfill, {largest} tickers,",
+            ),
         }
         # And memory: RSS sampled against the project function that was running.
         case = fresh(work / f"scale_{largest}_rss")
@@ -637,7 +635,7 @@ def bench_scale(work: Path, sizes: list[int], start: dt.date, end: dt.date, prof
             case / "log.txt",
         )
         show(m, f"rotation backfill, {largest} tickers, RSS by function (not in the figures)")
-        memory = json.loads(m.output.strip().splitlines()[-1])
+        memory = last_json(m)
         say(
             f"    peak {memory['peak_mb']:.0f} MB in step {memory['peak_in_step']} at "
             f"{memory['peak_at']}"
