@@ -10,7 +10,6 @@ rows, the claims' tickers), never the whole of ``raw.prices``.
 from __future__ import annotations
 
 import inspect
-from types import ModuleType
 
 import duckdb
 import pandas as pd
@@ -51,10 +50,6 @@ SIMILARITY = with_source(historical_parallels.SIMILARITY)
 
 # Run config of episode detection (the analytics op's config), with its defaults.
 EPISODE_SETTINGS = {"threshold": 0.05, "window": 60, "min_sessions": 5}
-
-
-def _code(*modules: ModuleType) -> str:
-    return "\n".join(inspect.getsource(m) for m in modules)
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -209,7 +204,7 @@ def _derived(spec, reads, build, modules, by_session=None, settings=()) -> Deriv
         spec,
         tuple(reads),
         build,
-        _code(*modules),
+        tuple(modules),
         doc,
         by_session,
         tuple(settings),

@@ -26,10 +26,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import duckdb
 import pandas as pd
 
+from rotation_assets.metrics.code_version import code_version
 from rotation_assets.sources.price_window import PRICE_LOADS
 from rotation_assets.warehouse.connection import table_exists
 from rotation_assets.warehouse.table_spec import Column, TableSpec
@@ -87,8 +89,9 @@ class DerivedTable:
     """An analytics table: what it reads and how it is built.
 
     ``build`` returns the rows of its scope, as a SELECT (run as ``INSERT ... BY NAME``) or as
-    a frame. ``definition`` is hashed into the fingerprint: the table's code, so that a new
-    version of a metric rebuilds its table whole. ``doc`` is the metric's definition in words
+    a frame. ``modules`` are its metric modules: their source, ``build``'s and that of every
+    project module they reach is hashed into the fingerprint (``metrics.code_version``), so that
+    a new version of a metric rebuilds its table whole. ``doc`` is the metric's definition in words
     (its module docstring), shown in the UI; ``computed_in`` says whether its rows come
     from SQL or from pandas.
     """
@@ -96,7 +99,7 @@ class DerivedTable:
     spec: TableSpec
     reads: tuple[str, ...]
     build: Callable[[duckdb.DuckDBPyConnection, Scope], str | pd.DataFrame]
-    definition: str
+    modules: tuple[ModuleType, ...]
     doc: str = ""
     by_session: str | None = None
     settings: tuple[str, ...] = ()
@@ -105,6 +108,11 @@ class DerivedTable:
     @property
     def name(self) -> str:
         return self.spec.qualified_name
+
+    @property
+    def definition(self) -> str:
+        """Version of the code the table is built by (read only when a refresh asks)."""
+        return code_version(self.build, self.modules)
 
 
 @dataclass(frozen=True)
