@@ -24,6 +24,7 @@ import shutil
 import statistics
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
@@ -80,6 +81,29 @@ def last_price_date(folder: Path) -> dt.date:
             tail = f.read().decode().strip().splitlines()[-1]
         last.append(dt.date.fromisoformat(tail.split(",")[0]))
     return max(last)
+
+
+MEASURED_PACKAGES = (
+    "dagster",
+    "dagster-duckdb",
+    "duckdb",
+    "pandas",
+    "numpy",
+    "great_expectations",
+    "matplotlib",
+    "exchange_calendars",
+)
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, where there is one."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -822,6 +846,10 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": cpu_model(),
+        # Figures move with these (import great_expectations: 1.9 s on one machine, 2.6 s on
+        # another): compare ratios, and figures only under the same versions and CPU.
+        "packages": {name: metadata.version(name) for name in MEASURED_PACKAGES},
         "note": "shared machine: other processes ran at the same time; compare ratios",
     }
     results["last_price_date"] = last.isoformat()
