@@ -212,7 +212,7 @@ EPISODES = TableSpec(
         Column(
             "episode_id",
             "VARCHAR",
-            "'<pair_id>:<start_date YYYY-MM-DD>', e.g. RUT_GSPC:2025-12-31.",
+            "'<pair_id>:<start_date YYYY-MM-DD>', e.g. RUT_GSPC:2025-11-17.",
             nullable=False,
         ),
         Column(
