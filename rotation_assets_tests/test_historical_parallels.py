@@ -4,10 +4,14 @@
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from rotation_assets.defs.analytics.assets import AnalyticsConfig
+from rotation_assets.metrics import analytics_tables
+from rotation_assets.metrics.analytics_tables import EPISODE_SETTINGS
 from rotation_assets.metrics.historical_parallels import (
     EPISODES,
     PERIOD_COMPARISON,
@@ -17,9 +21,11 @@ from rotation_assets.metrics.historical_parallels import (
     period_comparison,
 )
 from rotation_assets.metrics.pair_spreads import pair_spreads
+from rotation_assets.metrics.refresh import Scope
 from rotation_assets.metrics.relative_strength import relative_strength
 from rotation_assets.reference.historical_periods import load_historical_periods
 from rotation_assets.reference.seed_files import SeedError
+from rotation_assets.warehouse.writes import replace_rows
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
 
 # Sessions d0..d8 (2024-01-02 is a Tuesday; 2024-01-06/07 are a weekend).
@@ -270,6 +276,33 @@ def test_episode_parameters_are_checked_and_no_episode_is_an_empty_frame():
     ]:
         with pytest.raises(ValueError, match=message):
             detect_episodes(frame, **bad)
+
+
+def test_the_launchpad_settings_reach_the_episodes_table():
+    # The analytics op's config (the launchpad) is EPISODE_SETTINGS key for key, defaults too.
+    assert AnalyticsConfig().model_dump() == EPISODE_SETTINGS
+    # A pair whose ratio is HYSTERESIS (small returns r_k / r_(k-1) - 1, large flat).
+    ratio = np.asarray(HYSTERESIS, dtype="float64")
+    small = ratio / np.concatenate(([100.0], ratio[:-1])) - 1.0
+    spreads = pd.DataFrame(
+        {
+            "trade_date": S[:10],
+            "pair_id": "P",
+            "small_return": small,
+            "large_return": 0.0,
+            "spread": small,
+            "source": "csv",
+        }
+    )
+    settings = {"threshold": 0.05, "window": 5, "end_drawdown": 0.04, "merge_gap_sessions": 2}
+    with duckdb.connect() as con:
+        replace_rows(con, analytics_tables.RELATIVE_STRENGTH, relative_strength(spreads))
+        out = analytics_tables.build_episodes(con, Scope(None, settings))
+    # As in the merge test: one episode of two legs, s1 to s6, with the settings on the row.
+    (row,) = out.to_dict("records")
+    assert (row["start_date"], row["end_date"], row["legs"]) == (S[1], S[6], 2)
+    assert (row["window_sessions"], row["end_drawdown"], row["merge_gap_sessions"]) == (5, 0.04, 2)
+    assert row["source"] == "csv"
 
 
 # ---- episode_similarity ---------------------------------------------------------------------
