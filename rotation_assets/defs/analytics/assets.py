@@ -72,8 +72,9 @@ class AnalyticsConfig(Config):
     end_drawdown: float = Field(
         default=EPISODE_SETTINGS["end_drawdown"],
         description="Hysteresis: a leg ends (at its peak) only once the ratio closes this far "
-        "below its high since the leg began (0.05 = 5%); smaller dips do not end it. 0.03 "
-        "splits the 2026 rotation at its January pullback; 0.075 merges distinct rotations.",
+        "below its high since the leg began (0.05 = 5%); smaller dips do not end it. On the "
+        "real data 0.03 ends the 2026 rotation in its 4.2% late-January fall, and 0.075 "
+        "joins it to the separate August-October 2025 rise.",
     )
     merge_gap_sessions: int = Field(
         default=EPISODE_SETTINGS["merge_gap_sessions"],
