@@ -98,7 +98,7 @@ def test_ratio_history_counts_streaks_of_ten_sessions_and_episodes_per_pair():
     assert "A_B: ratio 102.0 on 2026-01-06  (2 streaks of 10+ sessions, 1 episode)" in description
     assert "C_D: ratio 98.0 on 2026-01-06  (0 streaks of 10+ sessions, 0 episodes)" in description
     assert "E_F: no data yet" in description
-    assert "rotation episode (ratio change over 60 sessions > 5%)" in description
+    assert "rotation episode (trough to peak: ratio up > 5% within 60 sessions)" in description
 
 
 def test_valuation_gap_chart_series_per_pair_and_an_empty_chart_that_says_so():
@@ -138,7 +138,7 @@ def test_episode_overlay_draws_the_top_ranked_past_episodes():
             "pair_id": ["A_B"] * 4,
             "past_start_date": [dates[i] for i in (2, 8, 14, 20)],
             "rank": [4, 2, 1, 3],
-            "rmse": [4.0, 2.0, 1.0, 3.0],
+            "distance": [4.0, 2.0, 1.0, 3.0],
         }
     )
     text = png_text(charts.episode_overlay_chart(rows, episodes, similarity, ["A_B", "C_D"]))

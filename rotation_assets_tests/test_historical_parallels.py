@@ -1,12 +1,17 @@
-"""historical_parallels: period comparison, rotation episodes and episode similarity, by hand."""
+"""historical_parallels: period comparison, rotation episodes and episode similarity, by hand
+(and the 2026 episode on the real prices)."""
 
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from rotation_assets.defs.analytics.assets import AnalyticsConfig
+from rotation_assets.metrics import analytics_tables
+from rotation_assets.metrics.analytics_tables import EPISODE_SETTINGS
 from rotation_assets.metrics.historical_parallels import (
     EPISODES,
     PERIOD_COMPARISON,
@@ -16,9 +21,12 @@ from rotation_assets.metrics.historical_parallels import (
     period_comparison,
 )
 from rotation_assets.metrics.pair_spreads import pair_spreads
+from rotation_assets.metrics.refresh import Scope
 from rotation_assets.metrics.relative_strength import relative_strength
 from rotation_assets.reference.historical_periods import load_historical_periods
 from rotation_assets.reference.seed_files import SeedError
+from rotation_assets.warehouse.writes import replace_rows
+from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
 
 # Sessions d0..d8 (2024-01-02 is a Tuesday; 2024-01-06/07 are a weekend).
 D = pd.to_datetime(
@@ -161,128 +169,316 @@ def test_period_comparison_without_rows_is_an_empty_conformed_frame():
 
 # ---- detect_episodes ------------------------------------------------------------------------
 
+# Sessions s0, s1, ... (business days from Monday 2024-01-01; the dates are only labels).
+S = pd.bdate_range("2024-01-01", periods=60)
 
-def relative_frame(pair_id: str, ratio: list[float], change: list[float], column="ratio_change_60"):
+
+def ratio_frame(ratio, pair_id: str = "P") -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "trade_date": D[: len(ratio)],
+            "trade_date": S[: len(ratio)],
             "pair_id": pair_id,
             "ratio": np.asarray(ratio, dtype="float64"),
-            column: np.asarray(change, dtype="float64"),
         }
     )
 
 
-# change > 0.05:       no    no    yes   yes   no    no (0.05 is not > 0.05)  yes   yes
-P_RELATIVE = relative_frame(
-    "P",
-    [100, 102, 104, 103, 106, 108, 107, 110],
-    [np.nan, 0.02, 0.06, 0.07, 0.04, 0.05, 0.06, 0.08],
-)
-# Q's first row is already above the threshold; a null change (d2) splits two runs.
-Q_RELATIVE = relative_frame("Q", [105, 110, 100, 120], [0.10, 0.10, np.nan, 0.10])
+# s0..s9. With window 5 and threshold 5%: s2's 103 is +3% over the low 100; s3's 106 is +6%, so
+# the first leg is confirmed on s3 and starts at its trough, s1 (the last of the equal lows s0,
+# s1). Highs 110 (s4) and 112 (s6); dips 105 (s5: 4.5% below 110) and 106 (s7: 5.4% below 112).
+HYSTERESIS = [100, 100, 103, 106, 110, 105, 112, 106, 104, 105]
 
 
-def test_episodes_split_by_a_dip_and_the_last_one_is_current():
-    out = detect_episodes(pd.concat([Q_RELATIVE, P_RELATIVE]))
-    p = out[out["pair_id"] == "P"].reset_index(drop=True)
-    assert list(p["episode_id"]) == ["P:2024-01-04", "P:2024-01-10"]
-    assert list(p["start_date"]) == [D[2], D[6]]
-    assert list(p["end_date"]) == [D[3], D[7]]
-    assert list(p["sessions"]) == [2, 2]
-    assert list(p["peak_ratio_change"]) == pytest.approx([0.07, 0.08])
-    assert list(p["peak_date"]) == [D[3], D[7]]
-    # ratio at end / ratio the session before start - 1: 103/102 - 1; 110/108 - 1.
-    assert list(p["ratio_change_over_episode"]) == pytest.approx([1 / 102, 2 / 108])
-    assert list(p["is_current"]) == [False, True]
-    assert set(out["window_sessions"]) == {60} and set(out["threshold"]) == {0.05}
-
-    q = out[out["pair_id"] == "Q"].reset_index(drop=True)
-    # Q's first episode starts on its first session: measured from the base 100 -> 110/100 - 1.
-    # The second: 120 / 100 (d2's ratio) - 1 = 0.2, running to Q's last session.
-    assert list(q["ratio_change_over_episode"]) == pytest.approx([0.10, 0.20])
-    assert list(q["is_current"]) == [False, True]
-
-
-def test_episode_parameters_pick_the_column_threshold_and_minimum_length():
-    relative = relative_frame(
-        "P", [100, 101, 102, 103], [0.01, 0.03, 0.03, 0.01], "ratio_change_20"
-    )
-    (episode,) = detect_episodes(relative, threshold=0.02, window=20).to_dict("records")
-    assert episode["start_date"] == D[1] and episode["sessions"] == 2
+def test_a_dip_smaller_than_end_drawdown_does_not_end_the_episode_a_larger_one_does():
+    frame = pd.concat([ratio_frame([100, 101, 102, 103], "Q"), ratio_frame(HYSTERESIS)])
+    out = detect_episodes(frame, threshold=0.05, window=5, end_drawdown=0.05, merge_gap_sessions=0)
+    # Q rises 3% in all: never 5% over a trough, no episode.
+    (episode,) = out.to_dict("records")
+    # s5: 105 > 110 * 0.95 = 104.5, a 4.5% dip: the leg runs on to the new high 112 on s6.
+    # s7: 106 <= 112 * 0.95 = 106.4, a 5.4% fall: the leg ends at its peak s6, known on s7.
+    # s8, s9 (104, 105) stand under 1% over the new trough 104 (sought from the peak s6 on).
+    assert episode["pair_id"] == "P" and episode["episode_id"] == "P:2024-01-02"
+    assert episode["start_date"] == S[1]
+    assert episode["confirmed_date"] == S[3]
+    assert episode["peak_date"] == S[6] and episode["end_date"] == S[6]
+    assert episode["ended_date"] == S[7]
+    assert episode["sessions"] == 5  # s2..s6 after the trough s1
+    assert episode["legs"] == 1
+    # 112 / 100 - 1 from the trough, both to the peak and to the end.
+    assert episode["peak_ratio_change"] == pytest.approx(0.12)
+    assert episode["ratio_change_over_episode"] == pytest.approx(0.12)
     assert not episode["is_current"]
-    assert detect_episodes(relative, threshold=0.02, window=20, min_sessions=3).empty
-    assert list(detect_episodes(P_RELATIVE, min_sessions=3).columns) == EPISODES.column_names
-    with pytest.raises(ValueError, match="ratio_change_90"):
-        detect_episodes(relative, window=90)
+    assert (episode["window_sessions"], episode["threshold"]) == (5, 0.05)
+    assert (episode["end_drawdown"], episode["merge_gap_sessions"]) == (0.05, 0)
+
+
+def test_legs_fewer_than_merge_gap_sessions_apart_merge_into_one_episode():
+    frame = ratio_frame(HYSTERESIS)
+    # end_drawdown 4%: s5's 105 <= 110 * 0.96 = 105.6 ends the first leg at its peak s4 (known
+    # s5). From s6 the trough is sought from that peak on: the low of s4..s6 (110, 105, 112) is
+    # s5's 105 and 112 / 105 - 1 = 6.7% > 5% opens a second leg at s5, confirmed s6; s7's 106 <=
+    # 112 * 0.96 = 107.52 ends it at s6.
+    apart = detect_episodes(frame, 0.05, 5, end_drawdown=0.04, merge_gap_sessions=1)
+    # The second leg's trough comes 1 session after the first's peak (s5 - s4): not fewer than 1.
+    assert list(apart["start_date"]) == [S[1], S[5]]
+    assert list(apart["confirmed_date"]) == [S[3], S[6]]
+    assert list(apart["end_date"]) == [S[4], S[6]]
+    assert list(apart["ended_date"]) == [S[5], S[7]]
+    assert list(apart["sessions"]) == [3, 1]
+    # 110 / 100 - 1; 112 / 105 - 1 = 7/105.
+    assert list(apart["peak_ratio_change"]) == pytest.approx([0.10, 7 / 105])
+
+    (merged,) = detect_episodes(frame, 0.05, 5, 0.04, merge_gap_sessions=2).to_dict("records")
+    # 1 < 2: one episode from the first trough s1 to the second leg's peak s6, ended on s7.
+    assert merged["start_date"] == S[1] and merged["confirmed_date"] == S[3]
+    assert merged["peak_date"] == S[6] and merged["end_date"] == S[6]
+    assert merged["ended_date"] == S[7]
+    assert (merged["sessions"], merged["legs"]) == (5, 2)
+    assert merged["peak_ratio_change"] == pytest.approx(0.12)
+
+
+def test_an_episode_starts_at_the_trough_of_the_last_window_sessions():
+    ratio = [100, 97, 95, 96, 99, 101]
+    # Window 3: s4's 99 is 4.2% over the low 95 (s2); s5's 101 is 6/95 = 6.3% over it. The
+    # episode starts at the trough s2, not on s5 when it became visible, and runs on: current.
+    (episode,) = detect_episodes(ratio_frame(ratio), 0.05, 3, 0.05, 0).to_dict("records")
+    assert episode["start_date"] == S[2] and episode["confirmed_date"] == S[5]
+    assert episode["peak_date"] == S[5] and episode["end_date"] == S[5]
+    assert pd.isna(episode["ended_date"]) and episode["is_current"]
+    assert episode["sessions"] == 3
+    assert episode["ratio_change_over_episode"] == pytest.approx(6 / 95)
+    # Window 2: s5 looks back over s3..s5 only; the trough is s3's 96 and 101/96 - 1 = 5.2%.
+    (short,) = detect_episodes(ratio_frame(ratio), 0.05, 2, 0.05, 0).to_dict("records")
+    assert short["start_date"] == S[3] and short["sessions"] == 2
+    assert short["ratio_change_over_episode"] == pytest.approx(5 / 96)
+
+
+def test_episodes_as_of_a_session_use_only_the_rows_up_to_it():
+    frame = ratio_frame(HYSTERESIS)
+    as_of_s6 = detect_episodes(frame, 0.05, 5, 0.05, 0, as_of=S[6])
+    pd.testing.assert_frame_equal(as_of_s6, detect_episodes(frame.iloc[:7], 0.05, 5, 0.05, 0))
+    # On s6 the 5.4% fall of s7 has not happened: the episode is current, ending on s6.
+    (episode,) = as_of_s6.to_dict("records")
+    assert episode["is_current"] and pd.isna(episode["ended_date"])
+    assert episode["start_date"] == S[1] and episode["end_date"] == S[6]
+
+
+def test_episode_parameters_are_checked_and_no_episode_is_an_empty_frame():
+    out = detect_episodes(ratio_frame([100, 101, 102]))
+    assert out.empty and list(out.columns) == EPISODES.column_names
+    frame = ratio_frame(HYSTERESIS)
+    for bad, message in [
+        ({"window": 0}, "window"),
+        ({"threshold": -0.01}, "threshold"),
+        ({"end_drawdown": 0.0}, "end_drawdown"),
+        ({"end_drawdown": 1.0}, "end_drawdown"),
+        ({"merge_gap_sessions": -1}, "merge_gap_sessions"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            detect_episodes(frame, **bad)
+
+
+def test_the_launchpad_settings_reach_the_episodes_table():
+    # The analytics op's config (the launchpad) is EPISODE_SETTINGS key for key, defaults too.
+    assert AnalyticsConfig().model_dump() == EPISODE_SETTINGS
+    # A pair whose ratio is HYSTERESIS (small returns r_k / r_(k-1) - 1, large flat).
+    ratio = np.asarray(HYSTERESIS, dtype="float64")
+    small = ratio / np.concatenate(([100.0], ratio[:-1])) - 1.0
+    spreads = pd.DataFrame(
+        {
+            "trade_date": S[:10],
+            "pair_id": "P",
+            "small_return": small,
+            "large_return": 0.0,
+            "spread": small,
+            "source": "csv",
+        }
+    )
+    settings = {"threshold": 0.05, "window": 5, "end_drawdown": 0.04, "merge_gap_sessions": 2}
+    with duckdb.connect() as con:
+        replace_rows(con, analytics_tables.RELATIVE_STRENGTH, relative_strength(spreads))
+        out = analytics_tables.build_episodes(con, Scope(None, settings))
+    # As in the merge test: one episode of two legs, s1 to s6, with the settings on the row.
+    (row,) = out.to_dict("records")
+    assert (row["start_date"], row["end_date"], row["legs"]) == (S[1], S[6], 2)
+    assert (row["window_sessions"], row["end_drawdown"], row["merge_gap_sessions"]) == (5, 0.04, 2)
+    assert row["source"] == "csv"
 
 
 # ---- episode_similarity ---------------------------------------------------------------------
 
-# Pair P, 16 sessions. Episodes (change 0.1 = above the threshold):
-#   D rows 1-3 from base 100: path 111, 113, 112
-#   A rows 5-7 from base 100: path 101, 103, 102      (the current path exactly)
-#   B rows 9-10 from base 100: path 102, 104, then row 11 (95) continues it: 102, 104, 95
-#   C rows 13-15 from base 200: 202, 206, 204 -> path 101, 103, 102 (current, to the last row)
-SIM_RATIO = [100, 111, 113, 112, 100, 101, 103, 102, 100, 102, 104, 95, 200, 202, 206, 204]
-SIM_CHANGE = [0, 0.1, 0.1, 0.1, 0, 0.1, 0.1, 0.1, 0, 0.1, 0.1, 0, 0, 0.1, 0.1, 0.1]
+# Daily log changes of the ratio into s1..s13, in units of 0.01: consecutive changes differ by
+# exactly 1 unit up to s10, so with a 2-session volatility sigma_j = |c_(j-1) - c_j| / sqrt(2)
+# = 0.01 / sqrt(2) at every start j = 2..10 (s1 has one change only: no volatility). A path
+# z_j(k) = sum(c_(j+1..j+k)) * 0.01 / sigma_j is then sqrt(2) times the cumulative units.
+CHANGES = [0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 1, 1, 0]
+SIM_RATIO = 100 * np.exp(0.01 * np.concatenate(([0], np.cumsum(CHANGES))))
 
 
-def sim_relative() -> pd.DataFrame:
+def episode_rows(*rows: tuple[int, int, bool]) -> pd.DataFrame:
+    """Episodes of pair P by hand: (start position, sessions, is_current)."""
     return pd.DataFrame(
-        {
-            "trade_date": pd.bdate_range("2024-01-01", periods=len(SIM_RATIO)),
-            "pair_id": "P",
-            "ratio": np.asarray(SIM_RATIO, dtype="float64"),
-            "ratio_change_60": SIM_CHANGE,
-        }
+        [
+            {
+                "pair_id": "P",
+                "episode_id": f"P:{S[start]:%Y-%m-%d}",
+                "start_date": S[start],
+                "end_date": S[start + sessions],
+                "sessions": sessions,
+                "is_current": current,
+            }
+            for start, sessions, current in rows
+        ]
     )
 
 
-def test_identical_past_path_has_rmse_zero_correlation_one_and_ranks_first():
-    relative = sim_relative()
-    episodes = detect_episodes(relative)
-    assert list(episodes["sessions"]) == [3, 3, 2, 3]
-    out = episode_similarity(relative, episodes).set_index("past_episode_id")
-    dates = relative["trade_date"].dt.strftime("%Y-%m-%d")
-    a, b, d = (f"P:{dates[i]}" for i in (5, 9, 1))
-    assert set(out["current_episode_id"]) == {f"P:{dates[13]}"}
-    assert list(out.index) == [a, b, d]  # sorted by rank
-    assert set(out["sessions_compared"]) == {3}
+def test_similarity_of_normalised_paths_its_base_rate_and_one_ranking():
+    # Current episode from s10 to the last session s13: N = 3, units (c11, c12, c13) = 1, 1, 0,
+    # cumulative (1, 2, 2). Windows: starts j with a volatility and j + 3 <= 10, j = 2..7:
+    #   j   units c_(j+1..j+3)  cumulative   minus current   sum of squares  distance
+    #   2   2, 1, 0             2, 3, 3      1, 1, 1         3               sqrt(2 * 3/3)
+    #   3   1, 0, 1             1, 1, 2      0, -1, 0        1               sqrt(2 * 1/3)
+    #   4   0, 1, 2             0, 1, 3      -1, -1, 1       3               sqrt(2)
+    #   5   1, 2, 1             1, 3, 4      0, 1, 2         5               sqrt(2 * 5/3)
+    #   6   2, 1, 0             2, 3, 3      1, 1, 1         3               sqrt(2)
+    #   7   1, 0, 1             1, 1, 2      0, -1, 0        1               sqrt(2/3)
+    # Past episodes at s2, s3, s5 and s7 are compared; s1 (no volatility) and s8 (8 + 3 > 10:
+    # its path would share sessions with the current one) are not.
+    episodes = episode_rows((1, 2, False), (2, 2, False), (3, 2, False), (5, 1, False))
+    episodes = pd.concat(
+        [episodes, episode_rows((7, 1, False), (8, 1, False), (10, 3, True))], ignore_index=True
+    )
+    out = episode_similarity(
+        ratio_frame(SIM_RATIO),
+        episodes,
+        min_sessions=3,
+        volatility_sessions=2,
+        min_volatility_sessions=2,
+    ).set_index("past_start_date")
+    assert list(out.index) == [S[3], S[7], S[2], S[5]]  # by rank, then start
+    assert set(out["current_episode_id"]) == {"P:2024-01-15"}
+    assert set(out["sessions_compared"]) == {3} and set(out["windows_compared"]) == {6}
+    assert list(out["distance"]) == pytest.approx(
+        [math.sqrt(2 / 3), math.sqrt(2 / 3), math.sqrt(2), math.sqrt(10 / 3)]
+    )
+    # One ranking, by distance; equal distances share the best rank.
+    assert list(out["rank"]) == [1, 1, 3, 4]
+    # Base rate: windows strictly closer. s3, s7: none (only each other, equal); s2: j = 3, 7
+    # of 6; s5: all but itself, 5 of 6.
+    assert list(out["distance_percentile"]) == pytest.approx([0, 0, 2 / 6, 5 / 6])
+    # Correlation (scale-free: on the cumulative units) with the current (1, 2, 2), deviations
+    # (-2/3, 1/3, 1/3), sum of squares 6/9:
+    #   s3 (1, 1, 2): deviations (-1/3, -1/3, 2/3), products 2/9 - 1/9 + 2/9 = 1/3, squares 6/9
+    #     -> (1/3) / (6/9) = 1/2
+    #   s2 (2, 3, 3) = current + 1: correlation 1, ranked 3rd all the same (distance rules)
+    #   s5 (1, 3, 4): deviations (-5/3, 1/3, 4/3), products 15/9, squares 42/9
+    #     -> (15/9) / sqrt(42/9 * 6/9) = 15 / sqrt(252) = 5 / (2 sqrt(7))
+    assert out.loc[S[3], "correlation"] == pytest.approx(0.5)
+    assert out.loc[S[2], "correlation"] == pytest.approx(1.0)
+    assert out.loc[S[5], "correlation"] == pytest.approx(5 / (2 * math.sqrt(7)))
+    # The ratio N = 3 sessions after each start: exp(0.01 * units) - 1, e.g. s3: 1 + 0 + 1.
+    assert out.loc[S[3], "past_ratio_change"] == pytest.approx(math.exp(0.02) - 1)
+    assert out.loc[S[5], "past_ratio_change"] == pytest.approx(math.exp(0.04) - 1)
+    assert out.loc[S[2], "past_episode_sessions"] == 2
+    # Nothing reaches 20 sessions past s(p + 3) in 14 sessions: every outcome is null.
+    assert out[[f"ratio_change_after_{h}" for h in (20, 60, 120, 250)]].isna().all().all()
 
-    assert out.loc[a, "rmse"] == 0.0
-    assert out.loc[a, "correlation"] == pytest.approx(1.0)
-    assert out.loc[a, "rank"] == 1
-    # B (2 sessions, continued by row 11): differences 1, 1, -7 -> sqrt((1 + 1 + 49) / 3).
-    assert out.loc[b, "past_episode_sessions"] == 2
-    assert out.loc[b, "rmse"] == pytest.approx(math.sqrt(17))
-    # Deviations from the means: current -1, 1, 0; B 5/3, 11/3, -16/3 (mean 301/3).
-    # Pearson = (-5/3 + 11/3) / sqrt(2 * 402/9) = 2 / (sqrt(804) / 3) = 6 / sqrt(804).
-    assert out.loc[b, "correlation"] == pytest.approx(6 / math.sqrt(804))
-    assert out.loc[b, "rank"] == 2
-    # D is the same shape 10 points higher: rmse 10, correlation 1.
-    assert out.loc[d, "rmse"] == pytest.approx(10.0)
-    assert out.loc[d, "correlation"] == pytest.approx(1.0)
-    assert out.loc[d, "rank"] == 3
-    # By correlation A and D tie at 1 (sharing rank 1), B is third.
-    assert out.loc[a, "rank_by_correlation"] == 1 and out.loc[d, "rank_by_correlation"] == 1
-    assert out.loc[b, "rank_by_correlation"] == 3
+
+def linear_similarity(relative: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    # Past episodes from s2 and s12; the current one from s30 to s35 (N = 5).
+    episodes = episode_rows((2, 3, False), (12, 3, False), (30, 5, True))
+    return episode_similarity(
+        relative, episodes, volatility_sessions=2, min_volatility_sessions=2, **kwargs
+    ).set_index("past_start_date")
 
 
-def test_similarity_over_fewer_sessions_has_no_correlation_below_three():
-    relative = sim_relative()
-    out = episode_similarity(relative, detect_episodes(relative), n_sessions=2)
-    # First 2 sessions: current 101, 103; A 101, 103 (0); B 102, 104 (1); D 111, 113 (10).
-    assert list(out["rmse"]) == pytest.approx([0.0, 1.0, 10.0])
-    assert list(out["rank"]) == [1, 2, 3]
-    assert set(out["sessions_compared"]) == {2}
-    assert out["correlation"].isna().all() and out["rank_by_correlation"].isna().all()
+def test_outcomes_20_sessions_after_the_current_age_and_never_after_as_of():
+    # ratio = 100 + k on s0..s59; the view is as of s35, the current episode's last session.
+    relative = ratio_frame(100.0 + np.arange(60))
+    out = linear_similarity(relative, as_of=S[35], min_sessions=5)
+    # From s2: at the current age s7 (107), 107/102 - 1; 20 sessions on, s27: 127/107 - 1.
+    assert out.loc[S[2], "past_ratio_change"] == pytest.approx(5 / 102)
+    assert out.loc[S[2], "ratio_change_after_20"] == pytest.approx(20 / 107)
+    # s7 + 60 = s67 lies beyond s35 (and beyond the data).
+    assert pd.isna(out.loc[S[2], "ratio_change_after_60"])
+    # From s12: age reached on s17 (117/112 - 1); s37 is after s35: null although the rows to
+    # s59 exist. The view as of s35 equals the one from the rows up to s35 alone.
+    assert out.loc[S[12], "past_ratio_change"] == pytest.approx(5 / 112)
+    assert pd.isna(out.loc[S[12], "ratio_change_after_20"])
+    pd.testing.assert_frame_equal(out, linear_similarity(relative.iloc[:36], min_sessions=5))
+    # Episodes as of s35 against rows to s59 are not the same view: refused.
+    with pytest.raises(ValueError, match="not as of the same session"):
+        linear_similarity(relative, min_sessions=5)
+    # A current episode younger than min_sessions is not compared yet.
+    assert linear_similarity(relative, as_of=S[35], min_sessions=6).empty
 
 
 def test_pair_without_a_current_episode_has_no_similarity_rows():
-    relative = sim_relative().iloc[:12]  # ends after B: nothing current
-    out = episode_similarity(relative, detect_episodes(relative))
+    out = episode_similarity(ratio_frame(SIM_RATIO), episode_rows((2, 2, False)))
     assert out.empty and list(out.columns) == SIMILARITY.column_names
+
+
+# ---- the real prices ------------------------------------------------------------------------
+
+
+def real_relative() -> pd.DataFrame:
+    """relative_strength of RUT_GSPC and IWM_SPY from the shared csv files, from 1990-01-02 on
+    (the README's backfill): returns from adj_close, as the csv source loads them."""
+    parts = []
+    for ticker in ("^RUT", "^GSPC", "IWM", "SPY"):
+        bars = pd.read_csv(SHARED_PRICES / f"{ticker.replace('^', '_')}.csv", parse_dates=["date"])
+        bars = bars[bars["date"] >= "1990-01-02"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "trade_date": bars["date"],
+                    "ticker": ticker,
+                    "total_return": bars["adj_close"].pct_change(),
+                    "source": "csv",
+                }
+            ).iloc[1:]
+        )
+    pairs = pd.DataFrame(
+        {"pair_id": ["RUT_GSPC", "IWM_SPY"], "small": ["^RUT", "IWM"], "large": ["^GSPC", "SPY"]}
+    )
+    return relative_strength(pair_spreads(pd.concat(parts, ignore_index=True), pairs))
+
+
+@requires_shared_prices
+def test_on_the_real_prices_the_2026_rotation_starts_at_its_november_trough():
+    relative = real_relative()
+    day = pd.Timestamp("2026-02-13")
+    episodes = detect_episodes(relative, as_of=day)
+    current = episodes[episodes["is_current"] & (episodes["pair_id"] == "RUT_GSPC")]
+    (row,) = current.to_dict("records")
+    # The ratio's low was 2025-11-17; it stood 5% above it from 2025-12-04; the high so far is
+    # 2026-01-22. The old rule started this episode on 2026-02-06.
+    assert row["start_date"] == pd.Timestamp("2025-11-17")
+    assert row["confirmed_date"] == pd.Timestamp("2025-12-04")
+    assert row["peak_date"] == pd.Timestamp("2026-01-22") and row["legs"] == 1
+    # The streak from 2026-01-02 rose off the 2025-12-31 low, which was only 3.4% below the
+    # 2025-12-11 high: a pullback inside the episode. Splitting there takes an end_drawdown
+    # under 3.4%, which also ends the episode in the 4.2% fall of 2026-01-22..30: no current
+    # episode at all on 2026-02-13.
+    ratio = relative[relative["pair_id"] == "RUT_GSPC"].set_index("trade_date")["ratio"]
+    assert ratio["2025-12-31"] / ratio["2025-12-11"] - 1 == pytest.approx(-0.0342, abs=5e-4)
+    assert ratio["2026-01-30"] / ratio["2026-01-22"] - 1 == pytest.approx(-0.0422, abs=5e-4)
+    assert ratio[:"2026-02-13"].loc["2025-11-17":].idxmin() == pd.Timestamp("2025-11-17")
+    tighter = detect_episodes(relative, end_drawdown=0.03, as_of=day)
+    assert not tighter[tighter["pair_id"] == "RUT_GSPC"]["is_current"].any()
+
+    # As of 2026-02-13 the episode is 60 sessions old: compared over 60 sessions, one ranking.
+    similarity = episode_similarity(relative, episodes, as_of=day)
+    rut = similarity[similarity["pair_id"] == "RUT_GSPC"]
+    assert set(rut["sessions_compared"]) == {60} and (rut["rank"] == 1).sum() == 1
+    assert rut["distance_percentile"].between(0, 1).all()
+    # Every compared path ends (60 sessions after its start) by the current start.
+    position = pd.Series(np.arange(len(ratio)), index=ratio.index)
+    assert (position[rut["past_start_date"]].to_numpy() + 60 <= position[row["start_date"]]).all()
+
+    # The README's counts with the default settings, data through 2026-08-21.
+    counts = detect_episodes(relative, as_of=pd.Timestamp("2026-08-21")).groupby("pair_id").size()
+    assert counts.to_dict() == {"IWM_SPY": 33, "RUT_GSPC": 46}
 
 
 # ---- historical_periods seed ----------------------------------------------------------------

@@ -48,8 +48,10 @@ PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
 EPISODES = with_source(historical_parallels.EPISODES)
 SIMILARITY = with_source(historical_parallels.SIMILARITY)
 
-# Run config of episode detection (the analytics op's config), with its defaults.
-EPISODE_SETTINGS = {"threshold": 0.05, "window": 60, "min_sessions": 5}
+# Run config of episode detection (the analytics op's config, ``AnalyticsConfig``), with its
+# defaults; part of rotation_episodes' fingerprint. README "Historical parallels: definitions"
+# gives the episode counts behind each default.
+EPISODE_SETTINGS = {"threshold": 0.05, "window": 60, "end_drawdown": 0.05, "merge_gap_sessions": 20}
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -175,7 +177,11 @@ def build_episodes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     settings = {k: scope.settings.get(k, v) for k, v in EPISODE_SETTINGS.items()}
     relative = _relative(con)
     frame = historical_parallels.detect_episodes(
-        relative, settings["threshold"], settings["window"], settings["min_sessions"]
+        relative,
+        threshold=settings["threshold"],
+        window=settings["window"],
+        end_drawdown=settings["end_drawdown"],
+        merge_gap_sessions=settings["merge_gap_sessions"],
     )
     frame["source"] = combined_source(relative["source"])
     return frame

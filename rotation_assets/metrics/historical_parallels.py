@@ -4,7 +4,8 @@ Returns are simple (0.01 = +1%). ``ratio`` is ``analytics.relative_strength``'s 
 small total-return index / large total-return index, 100 at the pair's base (the virtual session
 before its first spread row). A pair's *sessions* are its rows in ``analytics.pair_spreads``
 (both sides have a return), which are also its rows in relative_strength. Every table is rebuilt
-from the full history.
+from the full history; episodes and similarity can also be computed as of an earlier session
+(``as_of``), from the rows on or before it only.
 
 ``analytics.historical_parallels``: one row per period of ``seeds/historical_periods.csv``
 (``reference.historical_periods``) and rotation pair with at least one session in the period's
@@ -33,38 +34,68 @@ so the start day's own move counts:
 
 A pair without sessions in a period has no row.
 
-``analytics.rotation_episodes``: every maximal run of consecutive sessions of a pair on which
-``ratio_change_W > threshold`` (strictly; a null ends a run). W (``window_sessions``, default 60)
-and ``threshold`` (default 0.05) are run config, stored on every row; runs shorter than
-``min_sessions`` (default 1) are dropped, the current one included.
+``analytics.rotation_episodes``: each pair's small-cap rotations, from the ratio's trough to its
+peak. Run config (the launchpad's ``analytics`` config, stored on every row): ``window_sessions``
+W (default 60), ``threshold`` (0.05), ``end_drawdown`` (0.05) and ``merge_gap_sessions`` (20).
+Sessions are counted in the pair's rows; the sessions are scanned once in date order, so an
+episode as of session D depends only on the rows up to D (``as_of``).
 
-- ``episode_id = '<pair_id>:<start_date as YYYY-MM-DD>'``; ``sessions``: rows in the run.
-- ``peak_ratio_change``: the highest ratio_change_W in the run; ``peak_date``: its first session.
-- ``ratio_change_over_episode = ratio_end / ratio_before - 1``, ``ratio_before`` being the ratio
-  at the pair's session before start_date (100 when the run starts on the pair's first session).
-  The move that lifted ratio_change_W over the threshold began up to W sessions before start_date
-  and is not in it.
-- ``is_current``: the run contains the pair's last session.
+- A *leg* opens on the first session t, outside a leg, on which the ratio stands more than
+  ``threshold`` above its *trough*: ``ratio_t / ratio_m - 1 > threshold``, m being the session
+  of the lowest ratio among t-W..t (the last of equal lows; never before the previous leg's
+  peak, nor before the pair's first row). The leg starts at m, not at t: the move that crossed
+  the threshold began at the trough. t is its ``confirmed_date``, the first session on which
+  the leg could be known.
+- Hysteresis: a leg runs until the ratio closes at or below ``(1 - end_drawdown)`` times its
+  highest ratio since the leg began; a smaller dip does not end it, however often the ratio
+  crosses any level. It then ends at its peak (the first session of that high); the session of
+  the drawdown is its ``ended_date``. A leg still running on the pair's last session is current.
+- Merging: a leg whose start (trough) comes fewer than ``merge_gap_sessions`` sessions after the
+  previous leg's peak (start position - peak position < merge_gap_sessions) continues that leg's
+  episode: one episode from the first leg's trough to the last leg's end, peaking at its highest
+  ratio. 0 never merges.
 
-``analytics.episode_similarity``: for each pair's current episode, one row per past episode of
-the same pair. An episode's *path* is its rebased ratio ``path_k = ratio_(s+k-1) / ratio_(s-1) *
-100`` for k = 1..N, s being its first session and ratio_(s-1) its ``ratio_before``. N is the
-current episode's sessions so far, or ``n_sessions`` when given (at most that many). A past
-episode shorter than N is continued with the pair's sessions after its end (what the ratio did
-next), as far as data exists; ``sessions_compared`` is the number of sessions compared.
+Per episode: ``episode_id = '<pair_id>:<start_date as YYYY-MM-DD>'``; ``sessions`` = the
+sessions after start_date up to end_date (the trough's close is the base, session 0);
+``peak_ratio_change = ratio_peak / ratio_start - 1``; ``ratio_change_over_episode = ratio_end /
+ratio_start - 1``; ``end_date`` is the last leg's peak (the pair's last session while current).
 
-- ``rmse = sqrt(mean_k (current_k - past_k)^2)``, in index points.
-- ``correlation``: Pearson correlation of the two paths; null when fewer than 3 sessions are
-  compared or a path is flat.
-- ``rank``: by rmse ascending within the current episode, 1 = most similar; ``rank_by_correlation``
-  by correlation descending, 1 = highest, null when correlation is. Equal values share the best
-  rank (1, 1, 3).
+``analytics.episode_similarity``: each pair's current episode against the pair's past
+episodes. A *path* from start session j is the volatility-normalised log ratio
+``z_j(k) = ln(ratio_(j+k) / ratio_j) / sigma_j`` for k = 1..N: rebased to 0 at j and divided by
+``sigma_j``, the standard deviation (ddof 1) of the ratio's daily log changes over the 252
+sessions up to and including j (at least 60 of them; a start with fewer has no path). A path is
+thus in units of the ratio's daily volatility going into it: the same 5% move counts more in a
+calm year than in a turbulent one. N (``sessions_compared``) is the current episode's age, its
+sessions from start_date to the pair's last session; a current episode younger than 20 sessions
+is not compared yet (no rows).
+
+- ``distance = sqrt(mean_k (z_current(k) - z_past(k))^2)``, in daily standard deviations
+  (rounded to 12 decimals, so that paths equal up to float rounding tie): the primary
+  measure. ``rank`` orders the past episodes by it (1 = closest; ties share the best rank,
+  1, 1, 3).
+- ``correlation``: Pearson correlation of the two paths over k = 1..N (the shape alone),
+  reported beside distance, never ranked; null when a path is flat.
+- ``distance_percentile`` (the base rate): every session j whose path exists and whose N
+  sessions end by the current start s (j + N <= s) gives a *window*; the share of those windows
+  whose distance to the current path is smaller than the episode's. 0.02 = closer than 98% of
+  every stretch of N sessions in the history; about 0.5 = no closer than a random stretch.
+  ``windows_compared`` is their number.
+- A past episode, starting at p, is compared when its path exists and its N sessions end by the
+  current start (p + N <= s): a path sharing sessions with the current one is no parallel.
+- Outcomes, what followed the parallel: ``past_ratio_change = ratio_(p+N) / ratio_p - 1`` (the
+  past episode at the current one's age) and ``ratio_change_after_H = ratio_(p+N+H) /
+  ratio_(p+N) - 1`` for H = 20, 60, 120, 250 sessions; null when the history (up to the latest
+  session, or ``as_of``) does not reach p+N+H.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from rotation_assets.metrics.relative_strength import BASE
 from rotation_assets.warehouse.table_spec import Column, TableSpec
@@ -170,104 +201,198 @@ EPISODES = TableSpec(
     schema="analytics",
     name="rotation_episodes",
     description=(
-        "Every maximal run of consecutive sessions of a pair on which the ratio's change over "
-        "window_sessions sessions exceeds threshold (run config; defaults 60 and 5%): a "
-        "small-cap rotation episode, with its peak and the ratio's change over it. Rebuilt from "
-        "the full history of analytics.relative_strength."
+        "Small-cap rotation episodes per pair, from the ratio's trough to its peak: a leg opens "
+        "once the ratio stands more than threshold above its lowest close of the last "
+        "window_sessions sessions and starts at that trough; it ends at its peak once the ratio "
+        "falls end_drawdown below its high since the start (hysteresis); legs fewer than "
+        "merge_gap_sessions apart merge (run config, stored on every row)."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
         Column(
             "episode_id",
             "VARCHAR",
-            "'<pair_id>:<start_date YYYY-MM-DD>', e.g. IWM_SPY:2026-01-05.",
+            "'<pair_id>:<start_date YYYY-MM-DD>', e.g. RUT_GSPC:2025-11-17.",
             nullable=False,
         ),
-        Column("start_date", "DATE", "First session of the run.", nullable=False),
-        Column("end_date", "DATE", "Last session of the run.", nullable=False),
         Column(
-            "sessions", "INTEGER", "Sessions in the run (consecutive pair rows).", nullable=False
+            "start_date",
+            "DATE",
+            "The trough: the session of the lowest ratio before the move (its close is the base "
+            "of every measure of the episode).",
+            nullable=False,
         ),
+        Column(
+            "confirmed_date",
+            "DATE",
+            "First session the ratio stood more than threshold above the trough: the first day "
+            "the episode could be known.",
+            nullable=False,
+        ),
+        Column(
+            "peak_date",
+            "DATE",
+            "First session of the highest ratio from start_date to end_date.",
+            nullable=False,
+        ),
+        Column(
+            "end_date",
+            "DATE",
+            "The last leg's peak (the episode's peak unless a merged later leg peaked lower); "
+            "the pair's last session while the episode is current.",
+            nullable=False,
+        ),
+        Column(
+            "ended_date",
+            "DATE",
+            "Session the ratio first closed end_drawdown below its high (when the end became "
+            "known); null while current.",
+        ),
+        Column(
+            "sessions",
+            "INTEGER",
+            "Sessions after start_date up to and including end_date (the trough is session 0); "
+            "for the current episode, its age.",
+            nullable=False,
+        ),
+        Column("legs", "INTEGER", "Legs merged into the episode (1 = none).", nullable=False),
         Column(
             "peak_ratio_change",
             "DOUBLE",
-            "Highest ratio_change_<window_sessions> in the run.",
+            "ratio at peak_date / ratio at start_date - 1.",
             nullable=False,
         ),
-        Column("peak_date", "DATE", "First session of the run with that peak.", nullable=False),
         Column(
             "ratio_change_over_episode",
             "DOUBLE",
-            "ratio at end_date / ratio at the pair's session before start_date - 1 (the base "
-            "100 if the run starts on the pair's first session).",
+            "ratio at end_date / ratio at start_date - 1.",
             nullable=False,
         ),
         Column(
             "is_current",
             "BOOLEAN",
-            "True when the run contains the pair's last session (still under way).",
+            "True when the last leg had not ended by the pair's last session (still under way).",
             nullable=False,
         ),
         Column(
             "window_sessions",
             "INTEGER",
-            "W: the run is where ratio_change_W > threshold.",
+            "W: the trough is the lowest ratio of the last W sessions.",
             nullable=False,
         ),
-        Column("threshold", "DOUBLE", "The threshold ratio_change_W must exceed.", nullable=False),
+        Column(
+            "threshold",
+            "DOUBLE",
+            "Rise over the trough that opens a leg (ratio / trough - 1 must exceed it).",
+            nullable=False,
+        ),
+        Column(
+            "end_drawdown",
+            "DOUBLE",
+            "Fall from the high since the leg began that ends it (hysteresis).",
+            nullable=False,
+        ),
+        Column(
+            "merge_gap_sessions",
+            "INTEGER",
+            "A leg starting fewer sessions than this after the previous leg's peak merges "
+            "with it (0 = never).",
+            nullable=False,
+        ),
     ),
     key=("pair_id", "start_date"),
 )
+
+# Outcome horizons, sessions after the past episode reached the current episode's age.
+OUTCOME_HORIZONS = (20, 60, 120, 250)
+# Sessions of daily log changes behind each path's volatility, and the fewest usable.
+VOLATILITY_SESSIONS = 252
+MIN_VOLATILITY_SESSIONS = 60
+# The current episode is compared once it is at least this many sessions old.
+MIN_SESSIONS_COMPARED = 20
 
 SIMILARITY = TableSpec(
     schema="analytics",
     name="episode_similarity",
     description=(
-        "For each pair's current rotation episode (analytics.rotation_episodes), how closely "
-        "each past episode of the same pair followed the same path: the ratio rebased to 100 at "
-        "the session before each episode, compared over the current episode's sessions so far "
-        "by RMSE (index points) and Pearson correlation, ranked 1 = most similar."
+        "For each pair's current rotation episode, every earlier episode of the same pair "
+        "compared over the same number of sessions since its trough (the current episode's "
+        "age, at least 20): distance (RMSE) and correlation of the volatility-normalised "
+        "log-ratio paths, ranked by distance, with the base rate (share of all windows of that "
+        "length in the history that are closer) and what the ratio did 20, 60, 120 and 250 "
+        "sessions later."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
         Column("current_episode_id", "VARCHAR", "The pair's current episode.", nullable=False),
-        Column("past_episode_id", "VARCHAR", "A past episode of the same pair.", nullable=False),
-        Column("past_start_date", "DATE", "First session of the past episode.", nullable=False),
+        Column(
+            "past_episode_id", "VARCHAR", "An earlier episode of the same pair.", nullable=False
+        ),
+        Column("past_start_date", "DATE", "Start (trough) of the past episode.", nullable=False),
         Column(
             "past_episode_sessions",
             "INTEGER",
-            "Sessions of the past episode; when fewer than sessions_compared, its path is "
-            "continued with the sessions after its end.",
+            "Sessions of the past episode (trough to end); when fewer than sessions_compared, "
+            "its path goes on with the sessions after its end.",
             nullable=False,
         ),
         Column(
             "sessions_compared",
             "INTEGER",
-            "N: the first N sessions of both paths are compared (the current episode's length "
-            "so far, or the configured n_sessions).",
+            "N, the current episode's age: both paths are compared over the N sessions after "
+            "their start.",
+            nullable=False,
+        ),
+        Column(
+            "distance",
+            "DOUBLE",
+            "sqrt(mean over k = 1..N of (z_current(k) - z_past(k))^2), z(k) = ln(ratio_(start+k) "
+            "/ ratio_start) / the ratio's daily log-change volatility over the 252 sessions to "
+            "the start: in daily standard deviations. The ranking measure.",
             nullable=False,
         ),
         Column(
             "correlation",
             "DOUBLE",
-            "Pearson correlation of the two rebased paths; null if N < 3 or a path is flat.",
+            "Pearson correlation of the two normalised paths over k = 1..N (shape only; "
+            "reported, not ranked); null when a path is flat.",
         ),
         Column(
-            "rmse",
+            "distance_percentile",
             "DOUBLE",
-            "sqrt(mean((current_k - past_k)^2)) of the rebased paths, in index points.",
+            "Base rate: share of all N-session windows of the pair's history ending by the "
+            "current start whose distance to the current path is smaller (0.02 = closer than "
+            "98% of them; about 0.5 = no closer than a random stretch).",
+            nullable=False,
+        ),
+        Column(
+            "windows_compared",
+            "INTEGER",
+            "Windows in the base rate: start sessions with a volatility whose N sessions end by "
+            "the current start.",
             nullable=False,
         ),
         Column(
             "rank",
             "INTEGER",
-            "Rank by rmse ascending among the current episode's past episodes; 1 = most similar.",
+            "Rank by distance ascending; 1 = closest (ties share the best rank).",
             nullable=False,
         ),
         Column(
-            "rank_by_correlation",
-            "INTEGER",
-            "Rank by correlation descending; 1 = highest; null when correlation is null.",
+            "past_ratio_change",
+            "DOUBLE",
+            "ratio N sessions after the past start / ratio at it - 1: the past episode at the "
+            "current one's age.",
+            nullable=False,
+        ),
+        *(
+            Column(
+                f"ratio_change_after_{h}",
+                "DOUBLE",
+                f"ratio {h} sessions after that point (past start + N) / ratio at it - 1: what "
+                "followed; null when the history does not reach that far.",
+            )
+            for h in OUTCOME_HORIZONS
         ),
     ),
     key=("pair_id", "past_episode_id"),
@@ -442,55 +567,111 @@ def period_comparison(
     return PERIOD_COMPARISON.conform(pd.DataFrame(rows))
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) positions of every maximal run of True in ``flags``."""
-    padded = np.concatenate(([False], flags, [False])).astype("int8")
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+def _up_to(frame: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """The rows of ``frame`` dated on or before ``as_of`` (all of them when None)."""
+    if as_of is None:
+        return frame
+    return frame[pd.to_datetime(frame["trade_date"]) <= pd.Timestamp(as_of)]
+
+
+@dataclass
+class _Leg:
+    """One leg, as positions in the pair's sessions; ``ended`` is None while it runs."""
+
+    start: int
+    confirmed: int
+    peak: int
+    ended: int | None = None
+
+
+def _legs(ratio: np.ndarray, threshold: float, window: int, end_drawdown: float) -> list[_Leg]:
+    """Every leg of one pair's ratio, scanning the sessions once in date order."""
+    legs: list[_Leg] = []
+    floor = 0  # a trough is never before the previous leg's peak
+    leg: _Leg | None = None
+    high = np.nan
+    for t in range(len(ratio)):
+        if leg is None:
+            lo = max(t - window, floor)
+            # The last of equal lows: the move starts after the final touch of the trough.
+            segment = ratio[lo : t + 1][::-1]
+            trough = t - int(np.argmin(segment))
+            if ratio[t] / ratio[trough] - 1.0 > threshold:
+                peak = trough + int(np.argmax(ratio[trough : t + 1]))
+                leg, high = _Leg(trough, t, peak), ratio[peak]
+        elif ratio[t] > high:
+            leg.peak, high = t, ratio[t]
+        elif ratio[t] <= high * (1.0 - end_drawdown):
+            leg.ended = t
+            legs.append(leg)
+            floor, leg = leg.peak, None
+    if leg is not None:
+        legs.append(leg)
+    return legs
+
+
+def _merged(legs: list[_Leg], merge_gap: int) -> list[list[_Leg]]:
+    """Legs grouped into episodes: a leg starting < ``merge_gap`` sessions after the previous
+    leg's peak joins its episode."""
+    episodes: list[list[_Leg]] = []
+    for leg in legs:
+        if episodes and leg.start - episodes[-1][-1].peak < merge_gap:
+            episodes[-1].append(leg)
+        else:
+            episodes.append([leg])
+    return episodes
 
 
 def detect_episodes(
-    relative: pd.DataFrame, threshold: float = 0.05, window: int = 60, min_sessions: int = 1
+    relative: pd.DataFrame,
+    threshold: float = 0.05,
+    window: int = 60,
+    end_drawdown: float = 0.05,
+    merge_gap_sessions: int = 20,
+    as_of: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Every maximal run of a pair's sessions with ratio_change_<window> > threshold.
+    """Every rotation episode of each pair, trough to peak, as of ``as_of`` (default: the last
+    session), from the rows on or before it only.
 
-    ``relative`` is the full relative_strength history (trade_date, pair_id, ratio and the
-    ratio_change_<window> column). Sorted by pair_id, start_date. See the module docstring.
+    ``relative`` is the relative_strength history (trade_date, pair_id, ratio). Sorted by
+    pair_id, start_date. See the module docstring.
     """
-    column = f"ratio_change_{window}"
-    if column not in relative.columns:
-        raise ValueError(f"relative has no column {column!r} for window={window}")
-    if min_sessions < 1:
-        raise ValueError(f"min_sessions must be at least 1, not {min_sessions}")
+    if window < 1:
+        raise ValueError(f"window must be at least 1 session, not {window}")
+    if threshold < 0:
+        raise ValueError(f"threshold must be >= 0, not {threshold}")
+    if not 0 < end_drawdown < 1:
+        raise ValueError(f"end_drawdown must be between 0 and 1, not {end_drawdown}")
+    if merge_gap_sessions < 0:
+        raise ValueError(f"merge_gap_sessions must be >= 0, not {merge_gap_sessions}")
     rows = []
-    for pair_id, pair in _per_pair(
-        relative.loc[:, ["trade_date", "pair_id", "ratio", column]]
-    ).items():
-        change = pair[column].to_numpy("float64")
+    relative = _up_to(relative.loc[:, ["trade_date", "pair_id", "ratio"]], as_of)
+    for pair_id, pair in _per_pair(relative).items():
         ratio = pair["ratio"].to_numpy("float64")
         dates = pair["trade_date"]
-        # NaN > threshold is False, so a null change ends a run like a dip does.
-        for first, last in _runs(change > threshold):
-            sessions = last - first + 1
-            if sessions < min_sessions:
-                continue
-            peak = first + int(np.argmax(change[first : last + 1]))
-            before = ratio[first - 1] if first > 0 else BASE
+        legs = _legs(ratio, threshold, window, end_drawdown)
+        for group in _merged(legs, merge_gap_sessions):
+            start, last = group[0].start, group[-1]
+            end = last.peak if last.ended is not None else len(ratio) - 1
+            peak = start + int(np.argmax(ratio[start : end + 1]))
             rows.append(
                 {
                     "pair_id": pair_id,
-                    "episode_id": f"{pair_id}:{dates[first]:%Y-%m-%d}",
-                    "start_date": dates[first],
-                    "end_date": dates[last],
-                    "sessions": sessions,
-                    "peak_ratio_change": change[peak],
+                    "episode_id": f"{pair_id}:{dates[start]:%Y-%m-%d}",
+                    "start_date": dates[start],
+                    "confirmed_date": dates[group[0].confirmed],
                     "peak_date": dates[peak],
-                    "ratio_change_over_episode": ratio[last] / before - 1.0,
-                    "is_current": last == len(pair) - 1,
+                    "end_date": dates[end],
+                    "ended_date": dates[last.ended] if last.ended is not None else pd.NaT,
+                    "sessions": end - start,
+                    "legs": len(group),
+                    "peak_ratio_change": ratio[peak] / ratio[start] - 1.0,
+                    "ratio_change_over_episode": ratio[end] / ratio[start] - 1.0,
+                    "is_current": last.ended is None,
                     "window_sessions": window,
                     "threshold": float(threshold),
+                    "end_drawdown": float(end_drawdown),
+                    "merge_gap_sessions": merge_gap_sessions,
                 }
             )
     if not rows:
@@ -498,10 +679,37 @@ def detect_episodes(
     return EPISODES.conform(pd.DataFrame(rows))
 
 
-def _rebased_path(ratio: np.ndarray, first: int, length: int) -> np.ndarray:
-    """ratio over ``length`` sessions from position ``first``, rebased to 100 the session before."""
-    before = ratio[first - 1] if first > 0 else BASE
-    return ratio[first : first + length] / before * BASE
+def _volatility(log_ratio: np.ndarray, sessions: int, min_sessions: int) -> np.ndarray:
+    """Per session j: the standard deviation (ddof 1) of the daily log changes into the
+    ``sessions`` sessions up to and including j; NaN with fewer than ``min_sessions`` of them,
+    or when the ratio did not move."""
+    changes = pd.Series(np.concatenate(([np.nan], np.diff(log_ratio))))
+    sigma = changes.rolling(sessions, min_periods=min_sessions).std(ddof=1)
+    return np.where(sigma.to_numpy("float64") > 0, sigma.to_numpy("float64"), np.nan)
+
+
+def _path(log_ratio: np.ndarray, sigma: np.ndarray, start: int, length: int) -> np.ndarray:
+    """z(k) = (ln ratio_(start+k) - ln ratio_start) / sigma_start for k = 1..length."""
+    return (log_ratio[start + 1 : start + length + 1] - log_ratio[start]) / sigma[start]
+
+
+def _window_distances(
+    log_ratio: np.ndarray, sigma: np.ndarray, current: np.ndarray, last_start: int
+) -> np.ndarray:
+    """RMSE of the path from every start j = 0..last_start to ``current``; NaN where sigma_j
+    is. Rounded to 12 decimals, so that paths equal up to float rounding tie (in rank and base
+    rate) instead of ordering by noise. Blocks of 2048 windows bound memory for a long current
+    episode."""
+    length = len(current)
+    if last_start < 0:
+        return np.empty(0)
+    views = sliding_window_view(log_ratio[: last_start + length + 1], length + 1)
+    out = np.empty(len(views))
+    for lo in range(0, len(views), 2048):
+        block = views[lo : lo + 2048]
+        paths = (block[:, 1:] - block[:, :1]) / sigma[lo : lo + len(block), None]
+        out[lo : lo + len(block)] = np.sqrt(np.mean((paths - current) ** 2, axis=1))
+    return np.round(out, 12)
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -515,27 +723,53 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def episode_similarity(
-    relative: pd.DataFrame, episodes: pd.DataFrame, n_sessions: int | None = None
+    relative: pd.DataFrame,
+    episodes: pd.DataFrame,
+    as_of: pd.Timestamp | None = None,
+    min_sessions: int = MIN_SESSIONS_COMPARED,
+    volatility_sessions: int = VOLATILITY_SESSIONS,
+    min_volatility_sessions: int = MIN_VOLATILITY_SESSIONS,
 ) -> pd.DataFrame:
-    """Each pair's current episode against its past episodes: rmse, correlation and ranks.
+    """Each pair's current episode against its past episodes: distance and correlation of the
+    normalised paths, base rate, rank and outcomes, from the rows on or before ``as_of`` only.
 
-    ``relative`` is the relative_strength history (trade_date, pair_id, ratio), ``episodes`` the
-    rotation_episodes frame. Sorted by pair_id, rank, past_start_date. See the module docstring.
+    ``relative`` is the relative_strength history (trade_date, pair_id, ratio); ``episodes``
+    the rotation_episodes frame as of the same session (a current episode must end on the
+    pair's last session up to ``as_of``). ``min_sessions``, ``volatility_sessions`` and
+    ``min_volatility_sessions`` are the 20, 252 and 60 of the module docstring (smaller in
+    tests). Sorted by pair_id, rank, past_start_date. See the module docstring.
     """
-    if n_sessions is not None and n_sessions < 1:
-        raise ValueError(f"n_sessions must be at least 1, not {n_sessions}")
-    relative_by_pair = _per_pair(relative.loc[:, ["trade_date", "pair_id", "ratio"]])
-    episodes = episodes.assign(start_date=pd.to_datetime(episodes["start_date"]))
+    if min_sessions < 1 or not 2 <= min_volatility_sessions <= volatility_sessions:
+        raise ValueError(
+            "need min_sessions >= 1 and 2 <= min_volatility_sessions <= volatility_sessions"
+        )
+    relative_by_pair = _per_pair(_up_to(relative.loc[:, ["trade_date", "pair_id", "ratio"]], as_of))
+    episodes = episodes.assign(
+        start_date=pd.to_datetime(episodes["start_date"]),
+        end_date=pd.to_datetime(episodes["end_date"]),
+    )
     parts = []
     for current in episodes[episodes["is_current"].astype(bool)].itertuples(index=False):
         pair = relative_by_pair.get(current.pair_id)
         if pair is None:
             continue
-        dates = pair["trade_date"].to_numpy()
+        dates = pair["trade_date"]
+        if dates.iloc[-1] != current.end_date:
+            raise ValueError(
+                f"{current.episode_id} is current through {current.end_date:%Y-%m-%d}, but the "
+                f"pair's last session is {dates.iloc[-1]:%Y-%m-%d}: episodes are not as of the "
+                "same session"
+            )
         ratio = pair["ratio"].to_numpy("float64")
-        start = int(np.searchsorted(dates, np.datetime64(current.start_date)))
-        length = int(current.sessions) if n_sessions is None else min(n_sessions, current.sessions)
-        current_path = _rebased_path(ratio, start, length)
+        log_ratio = np.log(ratio)
+        sigma = _volatility(log_ratio, volatility_sessions, min_volatility_sessions)
+        start = int(np.searchsorted(dates.to_numpy(), np.datetime64(current.start_date)))
+        length = len(ratio) - 1 - start
+        if length < min_sessions or np.isnan(sigma[start]):
+            continue
+        current_path = _path(log_ratio, sigma, start, length)
+        distances = _window_distances(log_ratio, sigma, current_path, start - length)
+        windows = distances[~np.isnan(distances)]
         past = episodes[
             (episodes["pair_id"] == current.pair_id)
             & ~episodes["is_current"].astype(bool)
@@ -543,10 +777,10 @@ def episode_similarity(
         ]
         rows = []
         for episode in past.itertuples(index=False):
-            first = int(np.searchsorted(dates, np.datetime64(episode.start_date)))
-            # Slicing past the episode's end continues its path with what the ratio did next.
-            past_path = _rebased_path(ratio, first, length)
-            compared = current_path[: len(past_path)]
+            first = int(np.searchsorted(dates.to_numpy(), np.datetime64(episode.start_date)))
+            if first + length > start or np.isnan(distances[first]):
+                continue
+            at_age = first + length
             rows.append(
                 {
                     "pair_id": current.pair_id,
@@ -554,15 +788,25 @@ def episode_similarity(
                     "past_episode_id": episode.episode_id,
                     "past_start_date": episode.start_date,
                     "past_episode_sessions": episode.sessions,
-                    "sessions_compared": len(past_path),
-                    "correlation": _pearson(compared, past_path),
-                    "rmse": float(np.sqrt(np.mean((compared - past_path) ** 2))),
+                    "sessions_compared": length,
+                    "distance": distances[first],
+                    "correlation": _pearson(current_path, _path(log_ratio, sigma, first, length)),
+                    "distance_percentile": float(np.mean(windows < distances[first])),
+                    "windows_compared": len(windows),
+                    "past_ratio_change": ratio[at_age] / ratio[first] - 1.0,
+                    **{
+                        f"ratio_change_after_{h}": (
+                            ratio[at_age + h] / ratio[at_age] - 1.0
+                            if at_age + h < len(ratio)
+                            else np.nan
+                        )
+                        for h in OUTCOME_HORIZONS
+                    },
                 }
             )
         if rows:
             part = pd.DataFrame(rows)
-            part["rank"] = part["rmse"].rank(method="min", ascending=True)
-            part["rank_by_correlation"] = part["correlation"].rank(method="min", ascending=False)
+            part["rank"] = part["distance"].rank(method="min", ascending=True)
             parts.append(part)
     if not parts:
         return SIMILARITY.empty()

@@ -8,8 +8,8 @@ Each function takes analytics frames as read from the warehouse and draws one ch
   same-leader streaks of ``min_streak``+ sessions shaded and detected rotation episodes marked.
 - ``valuation_gap_chart``: the small-cap P/E discount (1 - small P/E / large P/E) over time per
   compared pair of indices.
-- ``episode_overlay_chart``: per pair, the current episode's ratio path rebased to 100 the
-  session before it began, over the paths of its most similar past episodes (and what they did
+- ``episode_overlay_chart``: per pair, the current episode's ratio path rebased to 100 at its
+  start (the trough), over the paths of its most similar past episodes (and what they did
   next).
 
 A chart drawn from synthetic (demo) prices says so in its title and across its plot. The PNG's
@@ -201,7 +201,10 @@ def ratio_history_chart(
     episode_rule = "rotation episode"
     if not episodes.empty:
         window, threshold = episodes["window_sessions"].iloc[0], episodes["threshold"].iloc[0]
-        episode_rule = f"rotation episode (ratio change over {window} sessions > {threshold:.0%})"
+        episode_rule = (
+            f"rotation episode (trough to peak: ratio up > {threshold:.0%} "
+            f"within {window} sessions)"
+        )
     fig.legend(
         handles=[
             Patch(color=SMALL_COLOR, alpha=0.25, label=f"small caps led {min_streak}+ sessions"),
@@ -272,10 +275,9 @@ def valuation_gap_chart(valuation: pd.DataFrame) -> bytes:
 
 
 def _rebased(ratio: np.ndarray, first: int, length: int) -> np.ndarray:
-    """ratio from position ``first`` for ``length`` sessions, with 100 prepended at the session
-    before (the pair's base, 100, when ``first`` is 0)."""
-    before = ratio[first - 1] if first > 0 else 100.0
-    return np.concatenate(([100.0], ratio[first : first + length] / before * 100.0))
+    """ratio from position ``first`` (an episode's start, its trough) and the ``length``
+    sessions after it, rebased to 100 at ``first``."""
+    return ratio[first : first + length + 1] / ratio[first] * 100.0
 
 
 def episode_overlay_chart(
@@ -285,8 +287,8 @@ def episode_overlay_chart(
     pair_ids: list[str],
     top: int = 3,
 ) -> bytes:
-    """One panel per pair in a current episode: its ratio path, rebased to 100 the session
-    before it began, over its ``top`` most similar past episodes (analytics.episode_similarity
+    """One panel per pair in a current episode: its ratio path, rebased to 100 at its start (the
+    trough), over its ``top`` most similar past episodes (analytics.episode_similarity
     rank), each drawn on for as many sessions again to show what the ratio did next. Pairs not
     in an episode are named below the panels."""
     synthetic = is_synthetic(relative["source"]) if "source" in relative else False
@@ -328,7 +330,7 @@ def episode_overlay_chart(
                 linewidth=1.3,
                 alpha=0.8,
                 label=f"#{int(entry.rank)} from {pd.Timestamp(entry.past_start_date).date()} "
-                f"(rmse {entry.rmse:.1f})",
+                f"(distance {entry.distance:.1f})",
             )
         path = _rebased(ratio, first, n)
         ax.plot(
@@ -350,7 +352,8 @@ def episode_overlay_chart(
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     title = (
-        f"Current rotation episode vs the {top} most similar past episodes (lowest RMSE); "
+        f"Current rotation episode vs the {top} most similar past episodes (closest "
+        "volatility-normalised paths); "
         "dotted line = today"
     )
     return _finish(fig, title, synthetic)

@@ -47,6 +47,8 @@ def _cell(value, kind: str) -> str:
         return f'<td class="num">{value:+.1%}</td>'
     if kind == "share":
         return f'<td class="num">{value:.0%}</td>'
+    if kind == "percentile":
+        return f'<td class="num">{value:.1%}</td>'
     if kind == "float":
         return f'<td class="num">{value:,.2f}</td>'
     if kind == "int":
@@ -152,8 +154,14 @@ SIMILARITY_COLUMNS = [
     ("past_episode_id", "past episode", "text"),
     ("past_episode_sessions", "past sessions", "int"),
     ("sessions_compared", "compared", "int"),
-    ("rmse", "RMSE (points)", "float"),
+    ("distance", "distance (daily sd)", "float"),
     ("correlation", "correlation", "float"),
+    ("distance_percentile", "windows closer", "percentile"),
+    ("past_ratio_change", "ratio at same age", "pct"),
+    ("ratio_change_after_20", "then +20 sessions", "pct"),
+    ("ratio_change_after_60", "+60", "pct"),
+    ("ratio_change_after_120", "+120", "pct"),
+    ("ratio_change_after_250", "+250", "pct"),
 ]
 
 CLAIM_COLUMNS = [
@@ -248,7 +256,9 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
             PARALLEL_COLUMNS,
         ),
         "<p>Past episodes most like the current one (<code>analytics.episode_similarity"
-        "</code>, top 3 by RMSE of the rebased ratio paths).</p>",
+        "</code>, top 3 by distance between the volatility-normalised log-ratio paths since "
+        "each trough; windows closer = share of all stretches of history as long that are "
+        "closer still), and what the ratio did after the same age.</p>",
         html_table(
             inputs.similarity[inputs.similarity["rank"] <= 3].sort_values(["pair_id", "rank"]),
             SIMILARITY_COLUMNS,

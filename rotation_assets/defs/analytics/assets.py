@@ -36,6 +36,7 @@ from rotation_assets.defs.table_assets import (
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.metrics.analytics_tables import (
     ANALYTICS_TABLES,
+    EPISODE_SETTINGS,
     OUTPERFORMANCE_STREAKS,
     PAIR_SPREADS,
     RELATIVE_STRENGTH,
@@ -55,20 +56,30 @@ DASHBOARD_KEY = table_key(ROTATION_DASHBOARD)
 
 
 class AnalyticsConfig(Config):
-    """How a rotation episode is detected (launchpad: ops > analytics > config)."""
+    """How a rotation episode is detected (launchpad: ops > analytics > config). Defaults are
+    EPISODE_SETTINGS; README "Historical parallels: definitions" justifies them."""
 
     threshold: float = Field(
-        default=0.05, description="ratio_change over the window must exceed this (0.05 = 5%)."
+        default=EPISODE_SETTINGS["threshold"],
+        description="A leg opens once the ratio stands more than this above its trough, the "
+        "lowest close of the last `window` sessions (0.05 = 5%); it starts at that trough.",
     )
     window: int = Field(
-        default=60,
-        description="Sessions of the ratio_change that defines an episode (1, 5, "
-        "20, 60, 90 or 252).",
+        default=EPISODE_SETTINGS["window"],
+        description="Sessions back in which the trough is sought: the move must happen within "
+        "them.",
     )
-    min_sessions: int = Field(
-        default=5,
-        description="Shortest stretch kept: with 1, the ratio hovering at the threshold makes "
-        "hundreds of one-session 'episodes' (505 on the real data).",
+    end_drawdown: float = Field(
+        default=EPISODE_SETTINGS["end_drawdown"],
+        description="Hysteresis: a leg ends (at its peak) only once the ratio closes this far "
+        "below its high since the leg began (0.05 = 5%); smaller dips do not end it. On the "
+        "real data 0.03 ends the 2026 rotation in its 4.2% late-January fall, and 0.075 "
+        "joins it to the separate August-October 2025 rise.",
+    )
+    merge_gap_sessions: int = Field(
+        default=EPISODE_SETTINGS["merge_gap_sessions"],
+        description="A leg whose trough comes fewer sessions than this after the previous "
+        "leg's peak continues that episode (0 = never merge).",
     )
 
 
