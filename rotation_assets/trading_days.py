@@ -57,6 +57,16 @@ def previous_session(day: str | dt.date) -> dt.date:
     return cal.date_to_session(ts, direction="previous").date()
 
 
+def session_on_or_after(day: str | dt.date) -> dt.date:
+    """The first session on or after ``day``. Outside the calendar (before 1989, or past its last
+    date about a year ahead) there are no sessions to ask: the first weekday on or after it."""
+    cal = _xnys()
+    ts = pd.Timestamp(day)
+    if cal.first_session <= ts <= cal.last_session:
+        return cal.date_to_session(ts, direction="next").date()
+    return (ts + pd.offsets.BDay(0)).date()
+
+
 def session_close(day: str | dt.date) -> dt.datetime:
     """The (possibly early) close of session ``day``, in New York time."""
     return _xnys().session_close(pd.Timestamp(day)).tz_convert(NEW_YORK).to_pydatetime()
