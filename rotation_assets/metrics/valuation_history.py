@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rotation_assets.trading_days import session_on_or_after
+from rotation_assets.trading_days import sessions_on_or_after
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 WINDOW_MONTHS = 300  # 25 years
@@ -180,21 +180,18 @@ def expanding_percentile(values: np.ndarray, first: int) -> np.ndarray:
     return out
 
 
-def _first_day_of_month_after(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
+def cape_usable_from(months: pd.Series) -> pd.DatetimeIndex:
+    """For each month (its first day): the first session after it ends (module docstring)."""
+    periods = pd.PeriodIndex(pd.to_datetime(months), freq="M")
+    return sessions_on_or_after((periods + 1).to_timestamp())
 
 
-def cape_usable_from(month: dt.date) -> dt.date:
-    """The first session after ``month`` ends (see the module docstring)."""
-    return session_on_or_after(_first_day_of_month_after(month, 1))
-
-
-def earnings_usable_from(month: dt.date) -> dt.date:
-    """The first session on or after the 1st of the third month after the end of ``month``'s
-    calendar quarter: 2026-01, -02 and -03 give 2026-06-01 (see the module docstring)."""
-    quarter_end = dt.date(month.year, (month.month - 1) // 3 * 3 + 3, 1)
-    return session_on_or_after(_first_day_of_month_after(quarter_end, 3))
+def earnings_usable_from(months: pd.Series) -> pd.DatetimeIndex:
+    """For each month: the first session on or after the 1st of the third month after the end of
+    its calendar quarter; 2026-01, -02 and -03 give 2026-06-01 (module docstring)."""
+    quarters = pd.PeriodIndex(pd.to_datetime(months), freq="Q")
+    quarter_end = quarters.asfreq("M", how="end")
+    return sessions_on_or_after((quarter_end + 3).to_timestamp())
 
 
 def valuation_history(
@@ -218,9 +215,8 @@ def valuation_history(
         values = frame[measure].to_numpy(dtype="float64")
         frame[f"{measure}_percentile_25y"] = trailing_window_percentile(values, window_months)
         frame[f"{measure}_percentile_since_1881"] = expanding_percentile(values, first)
-    months = [m.date() for m in frame["month"]]
-    frame["cape_usable_from"] = pd.to_datetime([cape_usable_from(m) for m in months])
-    frame["usable_from"] = pd.to_datetime([earnings_usable_from(m) for m in months])
+    frame["cape_usable_from"] = cape_usable_from(frame["month"])
+    frame["usable_from"] = earnings_usable_from(frame["month"])
     return VALUATION_HISTORY.conform(frame)
 
 
