@@ -49,28 +49,27 @@ _VALUATION = (
     "highest confidence, then newest as_of, then forward before trailing P/E); null when the "
     "pair has none"
 )
-_SP500 = (
-    "as of trade_date (analytics.valuation_history; the S&P 500 whatever the pair's large side)"
-)
 
 
 def _sp500_columns(measure: str, label: str, usable: str) -> tuple[Column, ...]:
+    """The S&P 500's latest usable CAPE or trailing P/E (analytics.valuation_history)."""
     history = {c.name: c for c in VALUATION_HISTORY.columns}
-    latest = f"the newest month with {usable} <= trade_date"
+    month = f"sp500_{measure}_month"
     return (
         Column(
-            f"sp500_{measure}_month",
+            month,
             "DATE",
-            f"Month of the S&P 500's {label} shown: {latest} {_SP500}; null when none.",
+            f"Month of the S&P 500 {label} shown (analytics.valuation_history): the newest "
+            f"month with {usable} <= trade_date, so nothing published after the pair's "
+            "session; the S&P 500 whatever the pair's large side; null when none.",
         ),
         Column(
             f"sp500_{measure}",
             "DOUBLE",
-            f"S&P 500 {label} (Robert Shiller's data) of that month: "
-            f"{history[measure].description}",
+            f"S&P 500 {label} of {month} (Robert Shiller's data): {history[measure].description}",
         ),
         *(
-            Column(f"sp500_{name}", "DOUBLE", history[name].description + f" Of {latest}.")
+            Column(f"sp500_{name}", "DOUBLE", f"Of {month}: {history[name].description}")
             for name in (f"{measure}_percentile_25y", f"{measure}_percentile_since_1881")
         ),
     )
@@ -82,8 +81,10 @@ ROTATION_DASHBOARD = TableSpec(
     description=(
         "VIEW: one row per rotation pair with its latest session's year-to-date, 20- and "
         "60-session relative measures, the current streak and since when it is the longest, the "
-        "latest valuation discount and the 252-session ratio change with its percentile. Always "
-        "current with the analytics tables it reads."
+        "252-session ratio change with its percentile, and valuation as of that session: the "
+        "published small/large P/E discount, the price-only proxy's 25-year percentile and the "
+        "S&P 500's CAPE and trailing P/E against their history. Always current with the "
+        "analytics tables it reads."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair from reference.rotation_pairs."),

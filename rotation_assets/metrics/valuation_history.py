@@ -120,7 +120,8 @@ VALUATION_HISTORY = TableSpec(
             "DATE",
             "First NYSE session after the month ends: from then on a view may use the month's "
             "CAPE (its price is the month's average close; Shiller publishes a month's CAPE "
-            "when it is over).",
+            "when it is over). Before 1989, where the project has no NYSE calendar, the first "
+            "weekday.",
             nullable=False,
         ),
         Column(
