@@ -153,6 +153,10 @@ def test_a_view_as_of_a_session_uses_only_months_usable_by_then():
     row = standing(history, "2026-02-13")
     assert (row["cape_month"], row["cape"]) == (D("2026-01-01"), 41.0)
     assert (row["trailing_pe_month"], row["trailing_pe"]) == (D("2025-09-01"), 27.0)
+    assert (row["cape_usable_from"], row["trailing_pe_usable_from"]) == (
+        D("2026-02-02"),
+        D("2025-12-01"),
+    )
     # CAPE 2026-01 over 2 months: [40, 41] vs 41 -> 1; P/E 2025-09 has no 2-month window.
     assert row["cape_percentile_25y"] == 1.0 and np.isnan(row["trailing_pe_percentile_25y"])
     # The session before 2026-02-02: 2025-12's CAPE.
@@ -291,3 +295,26 @@ def test_the_workbook_source_loads_through_the_same_asset(tmp_path, warehouse):
     assert rows["source"].unique().tolist() == [
         "Robert Shiller, Irrational Exuberance data (ie_data.xls, sheet Data) via ie_data.xls"
     ]
+
+
+def test_the_shiller_source_is_chosen_from_the_environment(monkeypatch, tmp_path):
+    from rotation_assets.defs.resources import ConfigurationError, configured_shiller_source
+    from rotation_assets.sources.shiller_workbook import DEFAULT_SHILLER_URL
+
+    for variable in ("ROTATION_SHILLER_SOURCE", "ROTATION_SHILLER_FILE", "ROTATION_SHILLER_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    default = configured_shiller_source()
+    assert isinstance(default, ShillerFileSource)
+    assert (default.path, default.required) == (str(DEFAULT_SHILLER_FILE), False)
+    monkeypatch.setenv("ROTATION_SHILLER_FILE", str(tmp_path / "s.csv"))
+    named = configured_shiller_source().process_config_and_initialize()
+    assert (named.path, named.required) == (str(tmp_path / "s.csv"), True)
+    monkeypatch.setenv("ROTATION_SHILLER_SOURCE", "workbook")
+    assert configured_shiller_source().url == DEFAULT_SHILLER_URL
+    monkeypatch.setenv("ROTATION_SHILLER_URL", "https://example.org/ie_data.xls")
+    online = configured_shiller_source().process_config_and_initialize()
+    assert isinstance(online, ShillerWorkbookSource)
+    assert online.url == "https://example.org/ie_data.xls"
+    monkeypatch.setenv("ROTATION_SHILLER_SOURCE", "fred")
+    with pytest.raises(ConfigurationError, match="'fred' is not one of file, workbook"):
+        configured_shiller_source()

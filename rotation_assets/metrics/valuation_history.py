@@ -225,12 +225,13 @@ def standing_sql(session: str, history: str = "analytics.valuation_history") -> 
     """SQL of one row: the S&P 500's latest CAPE and trailing P/E usable as of ``session`` (a
     SQL date expression, e.g. ``DATE '2026-02-13'`` or a column of an outer query), with their
     months and percentiles. CAPE: the newest month with ``cape_usable_from <= session``;
-    trailing P/E: the newest with ``usable_from <= session``. Nulls when none is usable."""
+    trailing P/E: the newest with ``usable_from <= session``; each with the date it became usable
+    (``cape_usable_from``, ``trailing_pe_usable_from``). Nulls when none is usable."""
 
     def latest(measure: str, usable: str) -> str:
         return (
             f"(SELECT month AS {measure}_month, {measure}, {measure}_percentile_25y, "
-            f"{measure}_percentile_since_1881 FROM {history} "
+            f"{measure}_percentile_since_1881, {usable} AS {measure}_usable_from FROM {history} "
             f"WHERE {usable} <= {session} AND {measure} IS NOT NULL "
             "ORDER BY month DESC LIMIT 1)"
         )

@@ -108,7 +108,8 @@ STANDING_COLUMNS = [
     ("value", "value", "float"),
     ("percentile_25y", "percentile, last 25 years", "share"),
     ("percentile_since_1881", "percentile since 1881", "share"),
-    ("lag", "usable", "text"),
+    ("usable_from", "usable from", "date"),
+    ("lag", "lag", "text"),
 ]
 
 PAIR_VALUATION_COLUMNS = [
@@ -136,11 +137,12 @@ def valuation_standing(standing: pd.DataFrame) -> pd.DataFrame:
                 "value": row[measure],
                 "percentile_25y": row[f"{measure}_percentile_25y"],
                 "percentile_since_1881": row[f"{measure}_percentile_since_1881"],
+                "usable_from": row[f"{measure}_usable_from"],
                 "lag": lag,
             }
             for measure, label, lag in (
-                ("cape", "CAPE (P/E10: price / 10-year average real earnings)", "after the month"),
-                ("trailing_pe", "trailing 12-month P/E", "a quarter after the month's quarter"),
+                ("cape", "CAPE (P/E10: price / 10-year average real earnings)", "month end"),
+                ("trailing_pe", "trailing 12-month P/E", "its quarter's earnings out"),
             )
             if not pd.isna(row[f"{measure}_month"])
         ]

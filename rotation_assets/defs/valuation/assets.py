@@ -66,6 +66,13 @@ def _spec(spec, description: str) -> AssetSpec:
 )
 def shiller_monthly(warehouse: DuckDBWarehouse, shiller_source: ShillerSource):
     """Load Shiller's monthly data when the source's bytes differ from the latest load's."""
+    try:
+        yield from _load(warehouse, shiller_source)
+    except WarehouseError as exc:  # a locked file: the lock wait was the retry
+        raise Failure(str(exc), allow_retries=False) from exc
+
+
+def _load(warehouse: DuckDBWarehouse, shiller_source: ShillerSource):
     where = shiller_source.location
     if not shiller_source.available():
         why = f"no Shiller file at {where} (set ROTATION_SHILLER_FILE to load one)"
@@ -95,14 +102,11 @@ def shiller_monthly(warehouse: DuckDBWarehouse, shiller_source: ShillerSource):
         raise Failure(str(exc), allow_retries=False) from exc
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     frame["loaded_at"] = loaded_at
-    try:
-        with warehouse.connect() as con, transaction(con):
-            (written,) = replace_tables_in_transaction(
-                con, [TableWrite(SHILLER_MONTHLY, frame, keep_first_seen="loaded_at")]
-            )
-            load_id = record_load(con, content, frame, written, loaded_at)
-    except WarehouseError as exc:
-        raise Failure(str(exc), allow_retries=False) from exc
+    with warehouse.connect() as con, transaction(con):
+        (written,) = replace_tables_in_transaction(
+            con, [TableWrite(SHILLER_MONTHLY, frame, keep_first_seen="loaded_at")]
+        )
+        load_id = record_load(con, content, frame, written, loaded_at)
     note = (
         f"load {load_id}: {written.rows_written} months from {where} "
         f"({written.rows_changed} new or changed)"
