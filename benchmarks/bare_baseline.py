@@ -9,6 +9,8 @@ nets are taken away:
   and to each ticker's listing as ``fetch_price_window`` does, but not audited, and written with
   one ``INSERT`` (no window replace, no first-seen ``loaded_at`` merge); the load record is one
   ``INSERT`` of one row;
+* Shiller's monthly data read by the project's CSV reader (``shiller_csv``) from the default
+  file, when it is there, and written with one ``INSERT`` with its one load record;
 * every analytics table built by the project's own build functions
   (``analytics_tables.ANALYTICS_TABLES``: the ``*_sql`` SELECTs run as ``INSERT ... BY NAME``,
   the pandas metrics as frames), whole, in dependency order, on one plain DuckDB connection,
@@ -52,6 +54,12 @@ from rotation_assets.reference.universe import (
 from rotation_assets.reference.valuation_points import VALUATION_POINTS, load_valuation_points
 from rotation_assets.sources.csv_prices import read_prices
 from rotation_assets.sources.price_window import CORPORATE_ACTIONS, PRICE_LOADS, RAW_PRICES
+from rotation_assets.sources.shiller_csv import (
+    DEFAULT_SHILLER_FILE,
+    parse_shiller_csv,
+    read_shiller_file,
+)
+from rotation_assets.sources.shiller_monthly import SHILLER_LOADS, SHILLER_MONTHLY
 from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
 from rotation_assets.trading_days import sessions_between
 from rotation_assets.warehouse.table_spec import TableSpec
@@ -124,6 +132,28 @@ def build(
         ).assign(loaded_at=prices["loaded_at"].iat[0])
         rows[PRICE_LOADS.qualified_name] = write(con, PRICE_LOADS, load)
         lap("write_prices")
+
+        shiller, shiller_loads = pd.DataFrame(), pd.DataFrame()
+        if DEFAULT_SHILLER_FILE.is_file():  # as the asset: an absent default file loads nothing
+            content = read_shiller_file(DEFAULT_SHILLER_FILE)
+            shiller = parse_shiller_csv(content).assign(loaded_at=prices["loaded_at"].iat[0])
+            shiller_loads = pd.DataFrame(
+                [
+                    {
+                        "load_id": 1,
+                        "origin": content.origin,
+                        "content_md5": content.md5,
+                        "first_month": shiller["month"].min(),
+                        "last_month": shiller["month"].max(),
+                        "months": len(shiller),
+                        "rows_changed": len(shiller),
+                        "loaded_at": prices["loaded_at"].iat[0],
+                    }
+                ]
+            )
+        rows[SHILLER_MONTHLY.qualified_name] = write(con, SHILLER_MONTHLY, shiller)
+        rows[SHILLER_LOADS.qualified_name] = write(con, SHILLER_LOADS, shiller_loads)
+        lap("shiller")
 
         scope = Scope(None, dict(EPISODE_SETTINGS))
         for table in ANALYTICS_TABLES:

@@ -17,6 +17,7 @@ from rotation_assets.reference.market_events import MARKET_EVENTS
 from rotation_assets.reference.universe import ROTATION_PAIRS, UNIVERSE
 from rotation_assets.reference.valuation_points import VALUATION_POINTS
 from rotation_assets.sources.price_window import CORPORATE_ACTIONS, PRICE_LOADS, RAW_PRICES
+from rotation_assets.sources.shiller_monthly import SHILLER_LOADS, SHILLER_MONTHLY
 from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
 from rotation_assets.warehouse.table_spec import TableSpec
 
@@ -33,6 +34,8 @@ RAW_TABLES: tuple[TableSpec, ...] = (
     CORPORATE_ACTIONS,
     PRICE_LOADS,
     VALUATION_SNAPSHOTS,
+    SHILLER_MONTHLY,
+    SHILLER_LOADS,
 )
 ANALYTICS_TABLES: tuple[TableSpec, ...] = tuple(t.spec for t in analytics_tables.ANALYTICS_TABLES)
 VIEWS: tuple[TableSpec, ...] = (ROTATION_DASHBOARD,)

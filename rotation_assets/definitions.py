@@ -21,13 +21,16 @@ def build_definitions(
     warehouse: dg.ConfigurableResource,
     price_source: dg.ConfigurableResource,
     reports: dg.ConfigurableResource | None = None,
+    shiller_source: dg.ConfigurableResource | None = None,
 ) -> dg.Definitions:
-    """The definitions with ``warehouse``, ``price_source`` and (if given) ``reports`` bound
-    instead of the ones configured from the environment."""
+    """The definitions with ``warehouse``, ``price_source`` and (if given) ``reports`` and
+    ``shiller_source`` bound instead of the ones configured from the environment."""
     defs = load_definitions()
     resources = {**defs.resources, "warehouse": warehouse, "price_source": price_source}
     if reports is not None:
         resources["reports"] = reports
+    if shiller_source is not None:
+        resources["shiller_source"] = shiller_source
     return dg.Definitions(
         assets=defs.assets,
         asset_checks=defs.asset_checks,

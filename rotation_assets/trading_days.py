@@ -11,6 +11,7 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -55,6 +56,24 @@ def previous_session(day: str | dt.date) -> dt.date:
     if cal.is_session(ts):
         return cal.previous_session(ts).date()
     return cal.date_to_session(ts, direction="previous").date()
+
+
+def sessions_on_or_after(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """For each day, the first session on or after it. Outside the calendar (before 1989, or
+    past its last date about a year ahead) there are no sessions to ask: the first weekday on
+    or after the day stands for it."""
+    cal = _xnys()
+    days = pd.DatetimeIndex(days).astype("datetime64[ns]")
+    sessions = pd.DatetimeIndex(cal.sessions).astype("datetime64[ns]")
+    inside = (days >= sessions[0]) & (days <= sessions[-1])
+    found = sessions[np.minimum(sessions.searchsorted(days, side="left"), len(sessions) - 1)]
+    weekday = days + pd.offsets.BDay(0)
+    return pd.DatetimeIndex(np.where(inside, found, weekday))
+
+
+def session_on_or_after(day: str | dt.date) -> dt.date:
+    """The first session on or after ``day`` (see ``sessions_on_or_after``)."""
+    return sessions_on_or_after(pd.DatetimeIndex([pd.Timestamp(day)]))[0].date()
 
 
 def session_close(day: str | dt.date) -> dt.datetime:

@@ -19,3 +19,7 @@ requires_shared_prices = pytest.mark.skipif(
     not SHARED_PRICES.exists(),
     reason=f"real prices are not on this machine ({SHARED_PRICES} is absent)",
 )
+
+# What the Shiller load writes; empty where the default Shiller file is absent (it then loads
+# nothing and says so).
+SHILLER_TABLES = {"raw.shiller_monthly", "raw.shiller_loads", "analytics.valuation_history"}

@@ -19,6 +19,7 @@ from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.reporting.charts import SYNTHETIC_LABEL
 from rotation_assets.reporting.inputs import CHARTS
 from rotation_assets.reporting.report import build_report
+from rotation_assets.sources.shiller_csv import DEFAULT_SHILLER_FILE
 
 PNG = b"\x89PNG\r\n\x1a\n"
 RANGE = (dt.date(2026, 1, 2), dt.date(2026, 2, 13))
@@ -92,7 +93,9 @@ def test_chart_assets_write_pngs_and_show_them_in_their_metadata(demo):
         with open(path, "rb") as file:
             assert decoded_png(src) == file.read()
         if name == "valuation_gap":  # published figures: the price source does not apply
-            assert mat.metadata["valuation_rows"].value == 5
+            # The seed's five comparisons but FactSet's of 2026-02-16, after the 2026-02-13
+            # session (point in time).
+            assert mat.metadata["valuation_rows"].value == 4
         else:
             assert mat.metadata["source"].value == "synthetic"
             assert mat.metadata["latest_session"].value == "2026-02-13"
@@ -111,6 +114,7 @@ def test_report_has_every_section_labelled_synthetic(demo):
     assert "Small-cap vs large-cap rotation: 2026-02-13" in text
     assert page.headings == [
         "Dashboard",
+        "Valuation",
         "Charts",
         "Streak records",
         "Historical parallels",
@@ -138,6 +142,29 @@ def test_report_has_every_section_labelled_synthetic(demo):
     cells = {row[0]: row for css, row in page.rows if css and css.startswith("verdict-")}
     assert cells["iwm_90d_2026_02_11"][2] == "8.0%"
     assert cells["rut_gspc_streak_15"][2] == "15"
+
+
+def test_report_valuation_is_point_in_time_and_labelled(demo):
+    db, _, _ = demo
+    page = Page()
+    page.feed(build_report(db).html)
+    text = " ".join(page.text)
+    assert "PRICE-ONLY PROXY, NOT A VALUATION" in text
+    rows = {cells[0]: cells for _, cells in page.rows if cells}
+    # RUT_GSPC as of 2026-02-13: FactSet's figure of 2026-02-16 is not yet out; the note's
+    # 18x vs 26x of 2026-02-04 is: 1 - 18/26 = 30.8% -> '31%' (in the dashboard and the
+    # valuation section).
+    pair = [cells for _, cells in page.rows if cells and cells[0] == "RUT_GSPC"]
+    assert sum("2026-02-04" in cells and "31%" in cells for cells in pair) == 2
+    assert not any("2026-02-16" in cell for _, cells in page.rows for cell in cells)
+    if not DEFAULT_SHILLER_FILE.exists():
+        return  # no Shiller data here: the S&P 500 rows are absent
+    # As of 2026-02-13: January's CAPE (39.59, out 2026-02-02) and September's P/E (27.99;
+    # Q4's earnings are usable from 2026-03-02).
+    cape = next(cells for key, cells in rows.items() if key.startswith("CAPE"))
+    assert cape[1:3] == ["2026-01", "39.59"]
+    pe = next(cells for key, cells in rows.items() if key.startswith("trailing 12-month P/E"))
+    assert pe[1:3] == ["2025-09", "27.99"]
 
 
 def test_rotation_report_reads_the_warehouse_while_an_analyst_holds_it_read_only(

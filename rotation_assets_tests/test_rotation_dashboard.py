@@ -9,13 +9,19 @@ from dagster import materialize
 from rotation_assets.defs.analytics.assets import (
     DASHBOARD_KEY,
     OUTPERFORMANCE_STREAKS,
+    PRICE_PROXY,
     RELATIVE_STRENGTH,
     VALUATION_GAP,
+    VALUATION_HISTORY,
     analytics,
 )
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
+from rotation_assets.metrics.valuation_gap import valuation_gap
 from rotation_assets.reference.universe import ROTATION_PAIRS
+from rotation_assets.reference.valuation_points import load_valuation_points
+from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
+from rotation_assets.warehouse.writes import ensure_table
 
 D = pd.Timestamp
 
@@ -69,6 +75,37 @@ def valuation(as_of, pair_id, metric, discount, confidence, origin="published") 
         "source": f"{metric} {as_of} {confidence}",
         "confidence": confidence,
         "origin": origin,
+    }
+
+
+def proxy(trade_date: str, pair_id: str, percentile: float) -> dict:
+    return {
+        "trade_date": D(trade_date),
+        "pair_id": pair_id,
+        "ratio": 100.0,
+        "price_ratio_percentile": percentile,
+        "window_start": D("2001-01-02"),
+        "window_sessions": 6000,
+        "measure": "price ratio percentile (proxy, not P/E)",
+        "source": "csv",
+    }
+
+
+def month(month, cape, pe, cape_usable_from, usable_from) -> dict:
+    """A valuation_history row; percentiles are the value / 100 so each is recognisable."""
+    return {
+        "month": D(month),
+        "sp500_price": 100.0,
+        "earnings_12m": 4.0,
+        "cape": cape,
+        "cape_percentile_25y": cape / 100,
+        "cape_percentile_since_1881": cape / 100 + 0.001,
+        "trailing_pe": pe,
+        "trailing_pe_percentile_25y": pe / 100,
+        "trailing_pe_percentile_since_1881": pe / 100 + 0.001,
+        "cape_usable_from": D(cape_usable_from),
+        "usable_from": D(usable_from),
+        "source": "shiller",
     }
 
 
@@ -129,12 +166,43 @@ def warehouse(tmp_path) -> DuckDBWarehouse:
         VALUATION_GAP,
         pd.DataFrame(
             [
+                # AAA_BBB's session is 2026-01-06. Highest confidence first: the three 'high'
+                # rows up to that date beat the 'low' snapshot of the same date; of them the
+                # newest date, and on that date forward before trailing: 0.15.
                 valuation("2025-12-01", "AAA_BBB", "forward_pe", 0.30, "high"),
-                # Newest date has two metrics: forward is preferred over trailing.
                 valuation("2026-01-06", "AAA_BBB", "trailing_pe", 0.10, "high"),
+                valuation("2026-01-06", "AAA_BBB", "forward_pe", 0.15, "high"),
                 valuation("2026-01-06", "AAA_BBB", "forward_pe", 0.20, "low", "snapshot"),
+                # Published after the session: never shown as of 2026-01-06.
+                valuation("2026-01-07", "AAA_BBB", "forward_pe", 0.40, "high"),
+                # CCC_DDD's session is 2026-01-05: its only figure is a day newer.
+                valuation("2026-01-06", "CCC_DDD", "forward_pe", 0.25, "medium"),
                 # A comparison that is no pair is never a pair's discount.
                 valuation("2026-02-01", None, "forward_pe", 0.50, "high"),
+            ]
+        ),
+    )
+    wh.replace_rows(
+        PRICE_PROXY,
+        pd.DataFrame(
+            [
+                proxy("2026-01-05", "AAA_BBB", 0.3),
+                proxy("2026-01-06", "AAA_BBB", 0.8),
+                proxy("2026-01-05", "CCC_DDD", 0.1),
+            ]
+        ),
+    )
+    wh.replace_rows(
+        VALUATION_HISTORY,
+        pd.DataFrame(
+            [
+                month("2025-09", 38.0, 27.0, "2025-10-01", "2025-12-01"),
+                # Usable, but no trailing P/E (earnings not published): the P/E is 2025-09's.
+                month("2025-10", 38.5, math.nan, "2025-11-03", "2025-12-01"),
+                month("2025-11", 39.0, 28.0, "2025-12-01", "2026-03-02"),
+                # Usable from AAA_BBB's session exactly, one session after CCC_DDD's.
+                month("2025-12", 40.0, 29.0, "2026-01-06", "2026-03-02"),
+                month("2026-01", 41.0, 30.0, "2026-02-02", "2026-06-01"),
             ]
         ),
     )
@@ -171,14 +239,28 @@ def test_one_row_per_pair_with_latest_session_streak_and_valuation(warehouse):
     assert a["streak_start_date"] == D("2026-01-02")
     assert a["streak_longest_since"] == D("2025-12-01")
     assert a["valuation_as_of"] == D("2026-01-06")
-    assert (a["valuation_metric"], a["valuation_discount"]) == ("forward_pe", 0.20)
-    assert a["valuation_source"] == "forward_pe 2026-01-06 low"
+    assert (a["valuation_metric"], a["valuation_discount"]) == ("forward_pe", 0.15)
+    assert a["valuation_source"] == "forward_pe 2026-01-06 high"
+    assert a["price_proxy_percentile_25y"] == 0.8
+    # As of 2026-01-06: CAPE of 2025-12 (usable from that very session), P/E of 2025-09.
+    assert (a["sp500_cape_month"], a["sp500_cape"]) == (D("2025-12-01"), 40.0)
+    assert (a["sp500_cape_percentile_25y"], a["sp500_cape_percentile_since_1881"]) == (
+        0.40,
+        0.401,
+    )
+    assert (a["sp500_trailing_pe_month"], a["sp500_trailing_pe"]) == (D("2025-09-01"), 27.0)
+    assert a["sp500_trailing_pe_percentile_25y"] == 0.27
+    assert a["sp500_trailing_pe_percentile_since_1881"] == 0.271
 
     c = rows.loc["CCC_DDD"]
     assert c["trade_date"] == D("2026-01-05") and c["source"] == "synthetic"
     assert c["ratio_change_ytd"] == -0.01
     assert pd.isna(c["streak_leader"]) and pd.isna(c["streak_sessions"])
     assert pd.isna(c["valuation_discount"]) and pd.isna(c["valuation_as_of"])
+    assert c["price_proxy_percentile_25y"] == 0.1
+    # As of 2026-01-05: 2025-12's CAPE is a session away, so 2025-11's.
+    assert (c["sp500_cape_month"], c["sp500_cape"]) == (D("2025-11-01"), 39.0)
+    assert (c["sp500_trailing_pe_month"], c["sp500_trailing_pe"]) == (D("2025-09-01"), 27.0)
 
     # A pair without any data yet still has its row, all measures null.
     e = rows.loc["EEE_FFF"]
@@ -211,7 +293,7 @@ def test_asset_creates_the_view_with_preview_and_schema(warehouse):
     mat = event.materialization
     assert mat.metadata["dagster/row_count"].value == 3
     preview = mat.metadata["preview"].value
-    assert "AAA_BBB" in preview and "2026-01-06" in preview and "0.2000" in preview
+    assert "AAA_BBB" in preview and "2026-01-06" in preview and "0.1500" in preview
     spec = analytics.specs_by_key[DASHBOARD_KEY]
     schema = spec.metadata["dagster/column_schema"]
     assert [c.name for c in schema.columns] == ROTATION_DASHBOARD.column_names
@@ -229,3 +311,36 @@ def test_asset_binds_the_view_before_the_analytics_tables_exist(tmp_path):
     assert result.success
     rows = wh.query("SELECT * FROM analytics.rotation_dashboard")
     assert list(rows["pair_id"]) == ["X_Y"] and rows["trade_date"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("session", "as_of", "confidence", "discount"),
+    [
+        # The 2026-02-13 view: FactSet's 16x vs 21x is dated 2026-02-16, after the session, so
+        # the only figure then is the note's 18x vs 26x: 1 - 18/26 = 8/26.
+        ("2026-02-13", "2026-02-04", "low", 8 / 26),
+        # From the first session after it (2026-02-16 is Presidents' Day): the medium-confidence
+        # figure beats the low one: 1 - 16/21 = 5/21.
+        ("2026-02-17", "2026-02-16", "medium", 5 / 21),
+    ],
+)
+def test_the_seeded_pe_gap_is_never_newer_than_the_session(
+    tmp_path, session, as_of, confidence, discount
+):
+    pairs = pd.DataFrame(
+        {"pair_id": ["RUT_GSPC"], "small": ["^RUT"], "large": ["^GSPC"], "description": [""]}
+    )
+    wh = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
+    wh.replace_rows(ROTATION_PAIRS, pairs)
+    wh.replace_rows(RELATIVE_STRENGTH, pd.DataFrame([relative_row(session, "RUT_GSPC")]))
+    gap = valuation_gap(load_valuation_points(), VALUATION_SNAPSHOTS.empty(), pairs)
+    wh.replace_rows(VALUATION_GAP, gap)
+    with wh.connect() as con:
+        for spec in (OUTPERFORMANCE_STREAKS, PRICE_PROXY, VALUATION_HISTORY):
+            ensure_table(con, spec)
+        create_dashboard_view(con)
+    (row,) = wh.query("SELECT * FROM analytics.rotation_dashboard").to_dict("records")
+    assert row["valuation_as_of"] == D(as_of)
+    assert row["valuation_metric"] == "forward_pe"
+    assert row["valuation_discount"] == pytest.approx(discount, abs=1e-12)
+    assert gap.loc[gap["as_of"] == D(as_of), "confidence"].tolist() == [confidence]

@@ -7,6 +7,12 @@
 | ROTATION_PRICE_SOURCE | yfinance, csv or demo | yfinance |
 | ROTATION_PRICE_DIR | folder of per-ticker CSVs for the csv source | none (required for csv) |
 | ROTATION_REPORTS_DIR | folder for chart PNGs and HTML reports | reports/ under the project root |
+| ROTATION_SHILLER_SOURCE | file (a CSV copy) or workbook (Shiller's ie_data.xls) | file |
+| ROTATION_SHILLER_FILE | the CSV copy for the file source | ../shared/data/valuation/ (see below) |
+| ROTATION_SHILLER_URL | URL or path of ie_data.xls for the workbook source | Shiller's Yale page |
+
+The default Shiller file is ../shared/data/valuation/shiller_sp500_monthly.csv beside the
+project; when it is absent the load records nothing and warns.
 
 Values that come from the environment are bound as ``EnvVar`` so the UI shows where they come
 from, and every field can be overridden per run in the launchpad's resource config.
@@ -25,9 +31,17 @@ from rotation_assets.defs.prices.sources import (
     YFinancePriceSource,
 )
 from rotation_assets.defs.reporting.reports_folder import ReportsFolder
+from rotation_assets.defs.valuation.sources import (
+    ShillerFileSource,
+    ShillerSource,
+    ShillerWorkbookSource,
+)
 from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.sources.shiller_csv import DEFAULT_SHILLER_FILE
+from rotation_assets.sources.shiller_workbook import DEFAULT_SHILLER_URL
 
 PRICE_SOURCES = ("yfinance", "csv", "demo")
+SHILLER_SOURCES = ("file", "workbook")
 
 
 class ConfigurationError(ValueError):
@@ -71,11 +85,29 @@ def configured_price_source() -> PriceSource:
     )
 
 
+def configured_shiller_source() -> ShillerSource:
+    """The Shiller data source named by ROTATION_SHILLER_SOURCE (default: the CSV copy in
+    ../shared; when that default file is absent the load records nothing and warns)."""
+    name = os.environ.get("ROTATION_SHILLER_SOURCE", "file").strip().lower()
+    if name == "file":
+        if os.environ.get("ROTATION_SHILLER_FILE"):
+            return ShillerFileSource(path=dg.EnvVar("ROTATION_SHILLER_FILE"))
+        return ShillerFileSource(path=str(DEFAULT_SHILLER_FILE), optional=True)
+    if name == "workbook":
+        if os.environ.get("ROTATION_SHILLER_URL"):
+            return ShillerWorkbookSource(url=dg.EnvVar("ROTATION_SHILLER_URL"))
+        return ShillerWorkbookSource(url=DEFAULT_SHILLER_URL)
+    raise ConfigurationError(
+        f"ROTATION_SHILLER_SOURCE={name!r} is not one of {', '.join(SHILLER_SOURCES)}"
+    )
+
+
 def configured_resources() -> dict[str, dg.ConfigurableResource]:
     """Every resource key the definitions use, configured from the environment."""
     return {
         "warehouse": configured_warehouse(),
         "price_source": configured_price_source(),
+        "shiller_source": configured_shiller_source(),
         "reports": configured_reports_folder(),
     }
 

@@ -24,6 +24,7 @@ from rotation_assets.metrics import (
     pair_spreads,
     relative_strength,
     valuation_gap,
+    valuation_history,
 )
 from rotation_assets.metrics.provenance import combined_source, with_source
 from rotation_assets.metrics.refresh import DerivedTable, Scope
@@ -32,6 +33,7 @@ from rotation_assets.reference.historical_periods import read_historical_periods
 from rotation_assets.reference.universe import read_rotation_pairs, read_universe
 from rotation_assets.reference.valuation_points import read_valuation_points
 from rotation_assets.sources.price_window import CORPORATE_ACTIONS, RAW_PRICES
+from rotation_assets.sources.shiller_monthly import SHILLER_MONTHLY
 from rotation_assets.sources.valuation_snapshots import VALUATION_SNAPSHOTS
 from rotation_assets.warehouse.writes import read_table
 
@@ -40,6 +42,7 @@ PAIR_SPREADS = pair_spreads.PAIR_SPREADS
 RELATIVE_STRENGTH = relative_strength.RELATIVE_STRENGTH
 PRICE_PROXY = valuation_gap.PRICE_RATIO_PERCENTILE
 VALUATION_GAP = valuation_gap.VALUATION_GAP
+VALUATION_HISTORY = valuation_history.VALUATION_HISTORY
 OUTPERFORMANCE_STREAKS = outperformance_streaks.OUTPERFORMANCE_STREAKS
 EVENT_WINDOWS = event_windows.EVENT_WINDOWS
 LEADERS_LAGGARDS = leaders_laggards.LEADERS_LAGGARDS
@@ -203,6 +206,10 @@ def build_valuation_gap(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.Data
     )
 
 
+def build_valuation_history(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    return valuation_history.valuation_history(read_table(con, SHILLER_MONTHLY))
+
+
 def _derived(spec, reads, build, modules, by_session=None, settings=()) -> DerivedTable:
     doc = (modules[0].__doc__ or "").strip()
     returns_sql = inspect.signature(build).return_annotation in (str, "str")
@@ -308,5 +315,11 @@ ANALYTICS_TABLES: tuple[DerivedTable, ...] = (
         ["reference.valuation_points", "raw.valuation_snapshots", "reference.rotation_pairs"],
         build_valuation_gap,
         [valuation_gap],
+    ),
+    _derived(
+        VALUATION_HISTORY,
+        ["raw.shiller_monthly"],
+        build_valuation_history,
+        [valuation_history],
     ),
 )

@@ -7,9 +7,17 @@ A DuckDB VIEW over the analytics tables, so it is never stale against them:
   and its point-in-time percentile;
 - the pair's current streak (``analytics.outperformance_streaks`` where ``is_current``): leader,
   sessions, start and ``longest_since``; null when the last session was a tie;
-- the pair's latest valuation discount (``analytics.valuation_gap``, rows with this pair_id):
-  the newest ``as_of``; on one date, forward before trailing P/E, then the higher-confidence
-  figure; null when the pair has no valuation row.
+- the pair's valuation discount (``analytics.valuation_gap``, rows with this pair_id) as of
+  its latest session: among the rows with ``as_of`` on or before that session (never a figure
+  published after it), the highest confidence, then the newest ``as_of``, then forward before
+  trailing P/E; null when the pair has none;
+- PRICE-ONLY PROXY, NOT A VALUATION: the percentile of the pair's small/large ratio within its
+  last 25 years at that session (``analytics.valuation_price_proxy``);
+- large caps against their own history, as of that session: the S&P 500's latest CAPE and
+  trailing P/E usable then (``analytics.valuation_history``: ``cape_usable_from`` and
+  ``usable_from`` on or before the session), with their months and their percentiles over 25
+  years and since 1881. The same S&P 500 figures for every pair whose latest session is the
+  same: they describe the S&P 500, whichever large-cap side the pair has.
 
 Every pair of ``reference.rotation_pairs`` has a row, with nulls where it has no data yet.
 """
@@ -21,6 +29,7 @@ from dataclasses import replace
 import duckdb
 
 from rotation_assets.metrics.relative_strength import RELATIVE_STRENGTH
+from rotation_assets.metrics.valuation_history import VALUATION_HISTORY, standing_sql
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 # Relative measures are shown as relative_strength defines them (one definition per metric).
@@ -36,9 +45,35 @@ _MEASURES = [
 ]
 
 _VALUATION = (
-    "of the pair's latest analytics.valuation_gap row (newest as_of; on one date forward before "
-    "trailing P/E, then the higher confidence); null when the pair has none"
+    "of the pair's analytics.valuation_gap row chosen as of trade_date (as_of on or before it; "
+    "highest confidence, then newest as_of, then forward before trailing P/E); null when the "
+    "pair has none"
 )
+
+
+def _sp500_columns(measure: str, label: str, usable: str) -> tuple[Column, ...]:
+    """The S&P 500's latest usable CAPE or trailing P/E (analytics.valuation_history)."""
+    history = {c.name: c for c in VALUATION_HISTORY.columns}
+    month = f"sp500_{measure}_month"
+    return (
+        Column(
+            month,
+            "DATE",
+            f"Month of the S&P 500 {label} shown (analytics.valuation_history): the newest "
+            f"month with {usable} <= trade_date, so nothing published after the pair's "
+            "session; the S&P 500 whatever the pair's large side; null when none.",
+        ),
+        Column(
+            f"sp500_{measure}",
+            "DOUBLE",
+            f"S&P 500 {label} of {month} (Robert Shiller's data): {history[measure].description}",
+        ),
+        *(
+            Column(f"sp500_{name}", "DOUBLE", f"Of {month}: {history[name].description}")
+            for name in (f"{measure}_percentile_25y", f"{measure}_percentile_since_1881")
+        ),
+    )
+
 
 ROTATION_DASHBOARD = TableSpec(
     schema="analytics",
@@ -46,8 +81,10 @@ ROTATION_DASHBOARD = TableSpec(
     description=(
         "VIEW: one row per rotation pair with its latest session's year-to-date, 20- and "
         "60-session relative measures, the current streak and since when it is the longest, the "
-        "latest valuation discount and the 252-session ratio change with its percentile. Always "
-        "current with the analytics tables it reads."
+        "252-session ratio change with its percentile, and valuation as of that session: the "
+        "published small/large P/E discount, the price-only proxy's 25-year percentile and the "
+        "S&P 500's CAPE and trailing P/E against their history. Always current with the "
+        "analytics tables it reads."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair from reference.rotation_pairs."),
@@ -86,12 +123,21 @@ ROTATION_DASHBOARD = TableSpec(
             f"discount = 1 - small P/E / large P/E (0.25 = small caps 25% cheaper) {_VALUATION}.",
         ),
         Column("valuation_source", "VARCHAR", f"Citation (source) {_VALUATION}."),
+        Column(
+            "price_proxy_percentile_25y",
+            "DOUBLE",
+            "PRICE-ONLY PROXY, NOT A VALUATION (no earnings): percentile of the pair's "
+            "small/large ratio among its sessions of the last 25 years, at trade_date "
+            "(analytics.valuation_price_proxy.price_ratio_percentile).",
+        ),
+        *_sp500_columns("cape", "CAPE", "cape_usable_from"),
+        *_sp500_columns("trailing_pe", "trailing P/E", "usable_from"),
     ),
     key=("pair_id",),
 )
 
 # The view's columns are exactly the spec's, in order (a test holds them together).
-SELECT_SQL = """
+SELECT_SQL = f"""
 WITH latest AS (
     SELECT * FROM analytics.relative_strength
     QUALIFY row_number() OVER (PARTITION BY pair_id ORDER BY trade_date DESC) = 1
@@ -100,18 +146,6 @@ streak AS (
     SELECT pair_id, leader, sessions, start_date, longest_since
     FROM analytics.outperformance_streaks
     WHERE is_current
-),
-valuation AS (
-    SELECT pair_id, as_of, metric, discount, source
-    FROM analytics.valuation_gap
-    WHERE pair_id IS NOT NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY pair_id
-        ORDER BY as_of DESC,
-                 metric = 'forward_pe' DESC,
-                 list_position(['high', 'medium', 'medium-low', 'low'], confidence),
-                 origin, source
-    ) = 1
 )
 SELECT
     p.pair_id, p.small, p.large,
@@ -127,11 +161,33 @@ SELECT
     v.as_of AS valuation_as_of,
     v.metric AS valuation_metric,
     v.discount AS valuation_discount,
-    v.source AS valuation_source
+    v.source AS valuation_source,
+    x.price_ratio_percentile AS price_proxy_percentile_25y,
+    h.cape_month AS sp500_cape_month,
+    h.cape AS sp500_cape,
+    h.cape_percentile_25y AS sp500_cape_percentile_25y,
+    h.cape_percentile_since_1881 AS sp500_cape_percentile_since_1881,
+    h.trailing_pe_month AS sp500_trailing_pe_month,
+    h.trailing_pe AS sp500_trailing_pe,
+    h.trailing_pe_percentile_25y AS sp500_trailing_pe_percentile_25y,
+    h.trailing_pe_percentile_since_1881 AS sp500_trailing_pe_percentile_since_1881
 FROM reference.rotation_pairs p
 LEFT JOIN latest l USING (pair_id)
 LEFT JOIN streak s USING (pair_id)
-LEFT JOIN valuation v USING (pair_id)
+-- Point in time: no figure published after the pair's latest session.
+LEFT JOIN LATERAL (
+    SELECT as_of, metric, discount, source
+    FROM analytics.valuation_gap g
+    WHERE g.pair_id = p.pair_id AND g.as_of <= l.trade_date
+    ORDER BY list_position(['high', 'medium', 'medium-low', 'low'], g.confidence),
+             g.as_of DESC,
+             g.metric = 'forward_pe' DESC,
+             g.origin, g.source
+    LIMIT 1
+) v ON true
+LEFT JOIN analytics.valuation_price_proxy x
+    ON x.pair_id = p.pair_id AND x.trade_date = l.trade_date
+LEFT JOIN LATERAL ({standing_sql("l.trade_date")}) h ON true
 ORDER BY p.pair_id
 """
 

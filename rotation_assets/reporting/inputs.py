@@ -14,6 +14,7 @@ import pandas as pd
 from rotation_assets.catalog import table
 from rotation_assets.metrics.provenance import combined_source
 from rotation_assets.metrics.rotation_dashboard import read_dashboard
+from rotation_assets.metrics.valuation_history import VALUATION_HISTORY, standing_sql
 from rotation_assets.warehouse.connection import table_exists
 from rotation_assets.warehouse.table_spec import TableSpec
 from rotation_assets.warehouse.writes import read_table
@@ -30,6 +31,8 @@ class ReportInputs:
     parallels: pd.DataFrame
     claims: pd.DataFrame
     dashboard: pd.DataFrame
+    # The S&P 500's CAPE and trailing P/E usable on the latest session (one row, or none).
+    valuation_standing: pd.DataFrame
 
     @property
     def source(self) -> str:
@@ -61,27 +64,36 @@ def _specs() -> dict[str, TableSpec]:
     }
 
 
+_DASHBOARD_READS = ("pairs", "relative", "streaks", "valuation")
+
+
 def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
     frames = {}
     for name, spec in _specs().items():
         frames[name] = spec.with_timestamps(read_table(con, spec))
-    needed = ("pairs", "relative", "streaks", "valuation")
-    if all(
-        table_exists(con, spec.schema, spec.name)
-        for name, spec in _specs().items()
-        if name in needed
-    ):
+    # Point in time: valuation figures published after the latest session are not shown.
+    latest = frames["relative"]["trade_date"].max() if not frames["relative"].empty else None
+    standing = pd.DataFrame()
+    if latest is not None:
+        valuation = frames["valuation"]
+        frames["valuation"] = valuation[valuation["as_of"] <= latest].reset_index(drop=True)
+        if table_exists(con, VALUATION_HISTORY.schema, VALUATION_HISTORY.name):
+            standing = con.execute(standing_sql(f"DATE '{latest.date()}'")).df()
+    needed = [spec for name, spec in _specs().items() if name in _DASHBOARD_READS]
+    needed += [table("analytics.valuation_price_proxy"), VALUATION_HISTORY]
+    if all(table_exists(con, spec.schema, spec.name) for spec in needed):
         dashboard = read_dashboard(con)
     else:
         dashboard = pd.DataFrame()
-    return ReportInputs(**frames, dashboard=dashboard)
+    return ReportInputs(**frames, dashboard=dashboard, valuation_standing=standing)
 
 
 CHARTS = {
     "iwm_qqq_rebased": "IWM vs QQQ total return rebased to 100 over the last 90 sessions",
     "ratio_history": "Each pair's small/large ratio over its history, streaks of 10+ sessions "
     "and rotation episodes shaded",
-    "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures)",
+    "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures "
+    "up to the latest session)",
     "episode_overlay": "The current rotation episode over its most similar past episodes",
 }
 

@@ -1,6 +1,8 @@
 """The HTML report of the latest session: one self-contained file (charts embedded as base64).
 
-Sections: the dashboard (analytics.rotation_dashboard), the charts, streak records (the longest
+Sections: the dashboard (analytics.rotation_dashboard), valuation (the S&P 500's CAPE and
+trailing P/E against their history as usable on the session, each pair's published P/E
+discount and its price-only proxy), the charts, streak records (the longest
 run per pair and leader, and the current one), historical parallels (seeded periods and the
 most similar past episodes), and the claims with their verdicts. Reads the warehouse read-only;
 a report of synthetic (demo) data says so at the top and on every chart.
@@ -55,6 +57,8 @@ def _cell(value, kind: str) -> str:
         return f'<td class="num">{int(value):,}</td>'
     if kind == "date":
         return f'<td class="num">{pd.Timestamp(value).date()}</td>'
+    if kind == "month":
+        return f'<td class="num">{pd.Timestamp(value):%Y-%m}</td>'
     if kind == "num_text":  # a number already written out (claims in their units)
         return f'<td class="num">{html.escape(str(value))}</td>'
     return f"<td>{html.escape(str(value))}</td>"
@@ -62,7 +66,7 @@ def _cell(value, kind: str) -> str:
 
 def html_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None) -> str:
     """A table of ``frame``: columns as (column, heading, kind); kind = text, pct, share, float,
-    int, date or num_text (a number already written out). ``row_class(row)`` may name a CSS
+    int, date, month or num_text (a number already written out). ``row_class(row)`` may name a CSS
     class per row."""
     if frame.empty:
         return "<p><em>No rows yet.</em></p>"
@@ -98,6 +102,53 @@ DASHBOARD_COLUMNS = [
     ("valuation_as_of", "P/E as of", "date"),
     ("source", "source", "text"),
 ]
+
+
+STANDING_COLUMNS = [
+    ("measure", "measure (S&P 500, Robert Shiller's data)", "text"),
+    ("month", "month", "month"),
+    ("value", "value", "float"),
+    ("percentile_25y", "percentile, last 25 years", "share"),
+    ("percentile_since_1881", "percentile since 1881", "share"),
+    ("usable_from", "usable from", "date"),
+    ("lag", "lag", "text"),
+]
+
+PAIR_VALUATION_COLUMNS = [
+    ("pair_id", "pair", "text"),
+    ("trade_date", "session", "date"),
+    ("valuation_discount", "published P/E discount", "share"),
+    ("valuation_metric", "P/E", "text"),
+    ("valuation_as_of", "P/E as of", "date"),
+    ("valuation_source", "P/E citation", "text"),
+    ("price_proxy_percentile_25y", "PRICE-ONLY proxy: ratio percentile, 25 years", "share"),
+]
+
+
+def valuation_standing(standing: pd.DataFrame) -> pd.DataFrame:
+    """The S&P 500's CAPE and trailing P/E rows of the report's valuation section, from the one
+    row of ``metrics.valuation_history.standing_sql``."""
+    if standing.empty:
+        return pd.DataFrame()
+    row = standing.iloc[0]
+    return pd.DataFrame(
+        [
+            {
+                "measure": label,
+                "month": row[f"{measure}_month"],
+                "value": row[measure],
+                "percentile_25y": row[f"{measure}_percentile_25y"],
+                "percentile_since_1881": row[f"{measure}_percentile_since_1881"],
+                "usable_from": row[f"{measure}_usable_from"],
+                "lag": lag,
+            }
+            for measure, label, lag in (
+                ("cape", "CAPE (P/E10: price / 10-year average real earnings)", "month end"),
+                ("trailing_pe", "trailing 12-month P/E", "its quarter's earnings out"),
+            )
+            if not pd.isna(row[f"{measure}_month"])
+        ]
+    )
 
 
 def streak_records(streaks: pd.DataFrame) -> pd.DataFrame:
@@ -237,6 +288,21 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
         "the current streak and since when it is the longest; the latest published P/E "
         "discount.</p>",
         html_table(inputs.dashboard, DASHBOARD_COLUMNS),
+        "<h2>Valuation</h2>",
+        "<p>Large caps against their own history: the S&amp;P 500's CAPE and trailing P/E "
+        f"usable on {html.escape(session)} (<code>analytics.valuation_history</code>, Robert "
+        "Shiller's monthly data; a month's CAPE from the first session after it, its trailing "
+        "P/E a quarter after its quarter, when its earnings are out), and where each stands "
+        "among the last 25 years' months and among all months since 1881 (share of months at "
+        "or below it).</p>",
+        html_table(valuation_standing(inputs.valuation_standing), STANDING_COLUMNS),
+        "<p>Small against large caps, per pair: the published P/E discount (1 - small P/E / "
+        "large P/E, <code>analytics.valuation_gap</code>) chosen by confidence then date, never "
+        "published after the pair's session; and a PRICE-ONLY PROXY, NOT A VALUATION: where the "
+        "small/large price ratio stands among the pair's sessions of the last 25 years "
+        "(<code>analytics.valuation_price_proxy</code>; it moves with relative returns and "
+        "says nothing about earnings).</p>",
+        html_table(inputs.dashboard, PAIR_VALUATION_COLUMNS),
         "<h2>Charts</h2>",
     ]
     parts += [_figure(name, text, render_chart(name, inputs)) for name, text in CHARTS.items()]

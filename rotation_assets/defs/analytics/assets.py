@@ -39,8 +39,10 @@ from rotation_assets.metrics.analytics_tables import (
     EPISODE_SETTINGS,
     OUTPERFORMANCE_STREAKS,
     PAIR_SPREADS,
+    PRICE_PROXY,
     RELATIVE_STRENGTH,
     VALUATION_GAP,
+    VALUATION_HISTORY,
 )
 from rotation_assets.metrics.refresh import DerivedTable, Refresh, Refreshed
 from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
@@ -132,7 +134,13 @@ CHECKS = [
             DASHBOARD_KEY,
             deps=[
                 table_key(spec)
-                for spec in (RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS, VALUATION_GAP)
+                for spec in (
+                    RELATIVE_STRENGTH,
+                    OUTPERFORMANCE_STREAKS,
+                    VALUATION_GAP,
+                    PRICE_PROXY,
+                    VALUATION_HISTORY,
+                )
             ]
             + [table_key(ROTATION_PAIRS)],
             description=DASHBOARD_DOC.strip(),
@@ -190,7 +198,8 @@ def analytics(
                     # A table still without rows may not exist yet; the view must bind anyway.
                     for spec in (ROTATION_PAIRS, RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS):
                         ensure_table(con, spec)
-                    ensure_table(con, VALUATION_GAP)
+                    for spec in (VALUATION_GAP, PRICE_PROXY, VALUATION_HISTORY):
+                        ensure_table(con, spec)
                     create_dashboard_view(con)
                 materializations = [_materialization(con, r, context) for r in refreshed]
                 if DASHBOARD_KEY in context.selected_asset_keys:

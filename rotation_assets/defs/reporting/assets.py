@@ -37,7 +37,8 @@ CHART_DEPS = {
         "analytics.rotation_episodes",
         "reference.rotation_pairs",
     ),
-    "valuation_gap": _keys("analytics.valuation_gap"),
+    # Figures up to the latest session of the pairs (point in time).
+    "valuation_gap": _keys("analytics.valuation_gap", "analytics.relative_strength"),
     "episode_overlay": _keys(
         "analytics.relative_strength",
         "analytics.rotation_episodes",
