@@ -59,13 +59,15 @@ OUTPERFORMANCE_STREAKS = TableSpec(
         Column(
             "small_return",
             "DOUBLE",
-            "Small side's total return compounded over the run: prod(1 + small_return) - 1.",
+            "Small leg's return compounded over the run, on the pair's basis (price or total "
+            "return): prod(1 + small_return) - 1.",
             nullable=False,
         ),
         Column(
             "large_return",
             "DOUBLE",
-            "Large side's total return compounded over the run: prod(1 + large_return) - 1.",
+            "Large leg's return compounded over the run, on the pair's basis: "
+            "prod(1 + large_return) - 1.",
             nullable=False,
         ),
         Column(

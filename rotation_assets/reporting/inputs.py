@@ -70,7 +70,7 @@ def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
         table_exists(con, spec.schema, spec.name)
         for name, spec in _specs().items()
         if name in needed
-    ):
+    ) and table_exists(con, "analytics", "daily_returns"):
         dashboard = read_dashboard(con)
     else:
         dashboard = pd.DataFrame()
@@ -78,9 +78,11 @@ def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
 
 
 CHARTS = {
-    "iwm_qqq_rebased": "IWM vs QQQ total return rebased to 100 over the last 90 sessions",
-    "ratio_history": "Each pair's small/large ratio over its history, streaks of 10+ sessions "
-    "and rotation episodes shaded",
+    "iwm_qqq_rebased": "IWM vs QQQ total return (dividends reinvested) rebased to 100 over the "
+    "last 90 sessions",
+    "ratio_history": "Each pair's small/large ratio over its history on the pair's basis (price "
+    "for index pairs, total return for ETF pairs), streaks of 10+ sessions and rotation episodes "
+    "shaded, stale pairs marked",
     "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures)",
     "episode_overlay": "The current rotation episode over its most similar past episodes",
 }
@@ -92,11 +94,14 @@ def render_chart(name: str, inputs: ReportInputs) -> bytes:
     from rotation_assets.reporting import charts
 
     pair_ids = list(inputs.pairs["pair_id"])
+    bases = dict(zip(inputs.pairs["pair_id"], inputs.pairs["basis"], strict=True))
     if name == "iwm_qqq_rebased":
-        return charts.rebased_pair_chart(inputs.relative, "IWM_QQQ", "IWM", "QQQ", 90)
+        return charts.rebased_pair_chart(
+            inputs.relative, "IWM_QQQ", "IWM", "QQQ", 90, bases.get("IWM_QQQ", "total_return")
+        )
     if name == "ratio_history":
         return charts.ratio_history_chart(
-            inputs.relative, inputs.streaks, inputs.episodes, pair_ids
+            inputs.relative, inputs.streaks, inputs.episodes, pair_ids, bases=bases
         )
     if name == "valuation_gap":
         return charts.valuation_gap_chart(inputs.valuation)

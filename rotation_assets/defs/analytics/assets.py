@@ -36,6 +36,7 @@ from rotation_assets.defs.table_assets import (
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.metrics.analytics_tables import (
     ANALYTICS_TABLES,
+    DAILY_RETURNS,
     OUTPERFORMANCE_STREAKS,
     PAIR_SPREADS,
     RELATIVE_STRENGTH,
@@ -121,7 +122,12 @@ CHECKS = [
             DASHBOARD_KEY,
             deps=[
                 table_key(spec)
-                for spec in (RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS, VALUATION_GAP)
+                for spec in (
+                    DAILY_RETURNS,
+                    RELATIVE_STRENGTH,
+                    OUTPERFORMANCE_STREAKS,
+                    VALUATION_GAP,
+                )
             ]
             + [table_key(ROTATION_PAIRS)],
             description=DASHBOARD_DOC.strip(),
@@ -177,7 +183,12 @@ def analytics(
                 )
                 if DASHBOARD_KEY in context.selected_asset_keys:
                     # A table still without rows may not exist yet; the view must bind anyway.
-                    for spec in (ROTATION_PAIRS, RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS):
+                    for spec in (
+                        ROTATION_PAIRS,
+                        DAILY_RETURNS,
+                        RELATIVE_STRENGTH,
+                        OUTPERFORMANCE_STREAKS,
+                    ):
                         ensure_table(con, spec)
                     ensure_table(con, VALUATION_GAP)
                     create_dashboard_view(con)
