@@ -114,7 +114,8 @@ def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
         result, alone, waits = run(defs, WEEK_2, instance, caplog)
         assert result.success and waits == []
         published = prices_in(snapshot)
-        assert published[0][:2] == [140, "2026-02-13"]
+        # Two weeks of the 24 universe tickers (all listed in 2026): 10 x 24 = 240 bars.
+        assert published[0][:2] == [240, "2026-02-13"]
 
         analyst = Analyst(snapshot)
         try:

@@ -34,7 +34,15 @@ D = pd.to_datetime(
         "2024-01-12",
     ]
 )
-PAIRS = pd.DataFrame({"pair_id": ["P"], "small": ["S"], "large": ["L"], "description": ["test"]})
+PAIRS = pd.DataFrame(
+    {
+        "pair_id": ["P"],
+        "small": ["S"],
+        "large": ["L"],
+        "basis": ["total_return"],
+        "description": ["test"],
+    }
+)
 
 
 def returns_frame(total: dict[str, list[float]], price: dict[str, list[float]] | None = None):

@@ -233,8 +233,8 @@ def ratio_history_chart(
         ncols=3,
     )
     title = (
-        "Small/large ratio (100 * small index / large index, on each pair's basis: price for "
-        "index pairs, total return for ETF pairs), rising = small caps (value) lead"
+        "Small/large ratio (100 * small index / large index), each pair on its basis: price "
+        "or total return\nrising = small caps lead (value leads, for a style pair)"
     )
     return _finish(fig, title, synthetic)
 

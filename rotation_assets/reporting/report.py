@@ -116,7 +116,8 @@ def stale_pairs_note(dashboard: pd.DataFrame) -> str:
         "Its figures are as of that session.</li>"
         for row in stale.itertuples()
     )
-    return f'<div class="stale"><p><b>Stale pairs</b> (no bars after):</p><ul>{items}</ul></div>'
+    heading = "<b>Stale pairs</b> (a leg's series stopped before the latest session):"
+    return f'<div class="stale"><p>{heading}</p><ul>{items}</ul></div>'
 
 
 def streak_records(streaks: pd.DataFrame) -> pd.DataFrame:

@@ -254,8 +254,8 @@ def stale_tails_result(stale: pd.DataFrame) -> RuleResult:
     """The stale tails found (``stale_tails_sql`` rows) as a non-blocking rule result."""
     return RuleResult(
         STALE_TAILS,
-        "every ticker has bars up to the window's last session it is expected on "
-        "(a stale tail names the ticker and its last session)",
+        "a series stops before the window's last session: its rows load up to its "
+        "last_session, nothing else is blocked",
         stale,
         blocking=False,
     )
