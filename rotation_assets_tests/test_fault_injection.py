@@ -439,6 +439,42 @@ def test_unknown_ticker_in_the_universe_seed_fails_naming_it(
     assert without(after, "reference.universe") == without(before, "reference.universe")
 
 
+BAD_SEEDS = {
+    # A benchmark that is no universe ticker: the universe seed names its line.
+    "unknown benchmark": (
+        lambda lines: [
+            line.replace(",IWM,total_return_only", ",VTI,total_return_only")
+            if line.startswith("UPBD,")
+            else line
+            for line in lines
+        ],
+        "universe.csv line 22: benchmark 'VTI' of UPBD is not a ticker of the universe",
+    ),
+    # IWO dropped: the universe is valid, the pair IWN_IWO is not, and the universe (loaded
+    # first) must not be written either.
+    "pair leg outside the universe": (
+        lambda lines: [line for line in lines if not line.startswith("IWO,")],
+        "rotation_pairs.csv line 7: large ticker 'IWO' of pair IWN_IWO is not in the universe",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SEEDS))
+def test_a_bad_seed_line_fails_naming_file_and_line_before_any_table_is_written(
+    stored, instance, monkeypatch, tmp_path, case
+):
+    edit, expected = BAD_SEEDS[case]
+    before = warehouse_dump(stored / "w.duckdb")
+    seed = tmp_path / "universe.csv"
+    seed.write_text("\n".join(edit((SEEDS_DIR / "universe.csv").read_text().splitlines())) + "\n")
+    monkeypatch.setenv(UNIVERSE_PATH_ENV_VAR, str(seed))
+
+    message = only_failure(run_week(stored, instance))
+
+    assert "SeedError" in message and expected in message, message
+    assert warehouse_dump(stored / "w.duckdb") == before
+
+
 def test_rematerializing_a_week_three_times_gives_byte_identical_results(stored, instance):
     dumps = []
     for _ in range(3):
