@@ -85,7 +85,7 @@ UNIVERSE = TableSpec(
             "role",
             "VARCHAR",
             f"The instrument's part in the rotation story: one of {_described(ROLES)}. Small or "
-            "large cap for stocks as the source documents place them (seeds/README).",
+            "large cap for stocks as the source documents in ../shared/seeds place them.",
             nullable=False,
         ),
         Column(
@@ -138,15 +138,15 @@ ROTATION_PAIRS = TableSpec(
         Column(
             "small",
             "VARCHAR",
-            "Ticker of the leg a rotation favours: the small-cap side of a size pair, the value "
-            "side of a style pair. The analytics' small_* columns and leader 'small' mean it.",
+            "Ticker of the first leg: the small-cap side of a size pair, the value side of a "
+            "style pair. The analytics' small_* columns and leader 'small' refer to it.",
             nullable=False,
         ),
         Column(
             "large",
             "VARCHAR",
-            "Ticker of the other leg: the large-cap side of a size pair, the growth side of a "
-            "style pair. The analytics' large_* columns and leader 'large' mean it.",
+            "Ticker of the second leg: the large-cap side of a size pair, the growth side of a "
+            "style pair. The analytics' large_* columns and leader 'large' refer to it.",
             nullable=False,
         ),
         Column(
