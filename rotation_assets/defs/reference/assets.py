@@ -28,7 +28,12 @@ from rotation_assets.reference.universe import (
 )
 from rotation_assets.reference.valuation_points import VALUATION_POINTS, load_valuation_points
 from rotation_assets.warehouse.table_spec import TableSpec
-from rotation_assets.warehouse.writes import drop_if_columns_differ, replace_rows
+from rotation_assets.warehouse.writes import (
+    TableWrite,
+    drop_if_columns_differ,
+    replace_tables_in_transaction,
+    transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -81,9 +86,10 @@ def reference_seeds(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
     with warehouse.connect() as con:
         for spec, frame in frames.items():
             key = table_key(spec)
-            # A seed is rewritten whole: a table stored with other columns (an older version
-            # of the seed) is simply created anew.
-            drop_if_columns_differ(con, spec)
-            summary = replace_rows(con, spec, frame)
+            with transaction(con):
+                # A seed is rewritten whole: a table stored with other columns (an older
+                # version of the seed) is created anew, in the same transaction.
+                drop_if_columns_differ(con, spec)
+                (summary,) = replace_tables_in_transaction(con, [TableWrite(spec, frame)])
             progress.info(f"{spec.qualified_name}: {summary.rows_written} rows")
             yield MaterializeResult(asset_key=key, metadata=materialization_metadata(frame))
