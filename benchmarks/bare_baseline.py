@@ -47,9 +47,9 @@ from rotation_assets.reference.market_events import MARKET_EVENTS, load_market_e
 from rotation_assets.reference.universe import (
     ROTATION_PAIRS,
     UNIVERSE,
-    expected_tickers,
     load_rotation_pairs,
     load_universe,
+    tickers_in_window,
 )
 from rotation_assets.reference.valuation_points import VALUATION_POINTS, load_valuation_points
 from rotation_assets.sources.csv_prices import read_prices
@@ -68,13 +68,16 @@ from rotation_assets.warehouse.table_spec import TableSpec
 def prices_frame(
     price_dir: Path, universe: pd.DataFrame, start: dt.date, end: dt.date
 ) -> pd.DataFrame:
-    """``raw.prices`` rows of [start, end]: what ``fetch_price_window`` keeps, without its audit."""
+    """``raw.prices`` rows of [start, end]: what ``stage_price_window`` keeps, without its
+    audit."""
     sessions = sessions_between(start, end)
-    frame = read_prices(price_dir, expected_tickers(universe, end), start, end)
+    frame = read_prices(price_dir, tickers_in_window(universe, start, end), start, end)
     frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
-    first_date = universe.set_index("ticker")["first_trading_date"]
-    keep = frame["trade_date"].isin(pd.DatetimeIndex(pd.to_datetime(sessions))) & (
-        frame["trade_date"] >= frame["ticker"].map(first_date)
+    by_ticker = universe.set_index("ticker")
+    keep = (
+        frame["trade_date"].isin(pd.DatetimeIndex(pd.to_datetime(sessions)))
+        & (frame["trade_date"] >= frame["ticker"].map(by_ticker["first_trading_date"]))
+        & ~(frame["trade_date"] > frame["ticker"].map(by_ticker["last_trading_date"]))
     )
     frame = frame[keep].sort_values(["trade_date", "ticker"])
     loaded_at = pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))

@@ -3,9 +3,11 @@
 Deterministic for a given size and seed. What makes them realistic enough to exercise the
 pipeline as real data would:
 
-* the 14 tickers of the project's universe keep their names and roles (so the rotation pairs,
-  event windows, leaders/laggards and claims find their tickers); the rest are stocks, with a
-  few ETFs and indices;
+* the tickers of the project's universe keep their names, roles and benchmarks (so the rotation
+  pairs, event windows, leaders/laggards and claims find their tickers); the rest are large-cap
+  stocks (benchmark SPY), with a few large-cap ETFs (SPY) and indices (^GSPC); their files carry
+  one adjusted series (close = adj_close), so stocks and ETFs are total_return_only and indices
+  price_only;
 * inception dates: about a third of the tickers list during the window (their file starts
   there), the others before it;
 * vendor noise the loader must drop: some files carry bars on weekday holidays and bars from
@@ -31,7 +33,7 @@ SEED = 20260821
 
 
 def synthetic_universe(size: int, start: dt.date, end: dt.date, seed: int = SEED) -> pd.DataFrame:
-    """ticker, name, role, instrument_type, first_trading_date of ``size`` instruments."""
+    """The universe seed's columns for ``size`` instruments."""
     rng = np.random.default_rng(seed)
     real = load_universe(Path(__file__).resolve().parents[1] / "seeds" / "universe.csv")
     real = real.assign(
@@ -52,9 +54,14 @@ def synthetic_universe(size: int, start: dt.date, end: dt.date, seed: int = SEED
         {
             "ticker": [f"SYN{i:05d}" for i in range(extra)],
             "name": [f"Synthetic instrument {i}" for i in range(extra)],
-            "role": np.where(kinds == "stock", "stock", "macro"),
+            "role": pd.Series(kinds).map(
+                {"stock": "large_cap_stock", "etf": "large_cap_etf", "index": "large_cap_index"}
+            ),
             "instrument_type": kinds,
+            "benchmark": pd.Series(kinds).map({"stock": "SPY", "etf": "SPY", "index": "^GSPC"}),
+            "return_basis": np.where(kinds == "index", "price_only", "total_return_only"),
             "first_trading_date": pd.to_datetime(first),
+            "last_trading_date": pd.NaT,
         }
     )
     return pd.concat([real, generated], ignore_index=True)
@@ -86,7 +93,14 @@ def _bars(rng: np.random.Generator, dates: pd.DatetimeIndex, index: bool) -> pd.
 def write_synthetic_universe(folder: Path, size: int, start: dt.date, end: dt.date) -> Path:
     """CSV files and ``universe.csv`` in ``folder`` (reused when already written); the seed path."""
     marker = folder / "generated.json"
-    spec = {"size": size, "start": start.isoformat(), "end": end.isoformat(), "seed": SEED}
+    # "format" 2: the universe seed with benchmark, return_basis and last_trading_date.
+    spec = {
+        "size": size,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "seed": SEED,
+        "format": 2,
+    }
     seed_path = folder / "universe.csv"
     if marker.exists() and json.loads(marker.read_text()) == spec:
         return seed_path
@@ -104,7 +118,10 @@ def write_synthetic_universe(folder: Path, size: int, start: dt.date, end: dt.da
             dates = listed.union(holidays[holidays >= listed[0]][:3]).union(before)
         bars = _bars(rng, dates, index=row.instrument_type == "index")
         bars.to_csv(folder / price_file_name(row.ticker), index=False, float_format="%.6g")
-    out = universe.assign(first_trading_date=universe["first_trading_date"].dt.strftime("%Y-%m-%d"))
+    out = universe.assign(
+        first_trading_date=universe["first_trading_date"].dt.strftime("%Y-%m-%d"),
+        last_trading_date=universe["last_trading_date"].dt.strftime("%Y-%m-%d"),
+    )
     out.to_csv(seed_path, index=False)
     marker.write_text(json.dumps(spec))
     return seed_path

@@ -114,7 +114,8 @@ def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
         result, alone, waits = run(defs, WEEK_2, instance, caplog)
         assert result.success and waits == []
         published = prices_in(snapshot)
-        assert published[0][:2] == [140, "2026-02-13"]
+        # Two weeks of the 24 universe tickers (all listed in 2026): 10 x 24 = 240 bars.
+        assert published[0][:2] == [240, "2026-02-13"]
 
         analyst = Analyst(snapshot)
         try:
@@ -126,7 +127,8 @@ def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
             assert result.success, step_failures(result)
             assert waits == []  # the warehouse never waited for a lock
             assert snapshot.stat().st_ino != inode  # the new snapshot was swapped in
-            assert prices_in(snapshot)[0][:2] == [196, "2026-02-20"]
+            # 14 sessions (02-16 is Presidents' Day) x 24 tickers = 336 bars.
+            assert prices_in(snapshot)[0][:2] == [336, "2026-02-20"]
             # The analyst's open connection still reads the old, complete snapshot.
             assert analyst.query(PRICES_SEEN) == published
         finally:

@@ -78,10 +78,11 @@ def test_daily_runs_equal_one_backfill_and_append_only_the_new_session(prices, t
     for day in LATER:
         run(daily, day, day, instance)
         rebuilt = state(daily_db)
-        # One session of four pairs appended; a daily run never rewrites history.
-        assert rebuilt["analytics.pair_spreads"][1:] == (day, 4)
-        assert rebuilt["analytics.relative_strength"][1:] == (day, 4)
-        assert rebuilt["analytics.daily_returns"][1:] == (day, 14)
+        # One session of the six pairs appended (24 tickers' returns); a daily run never
+        # rewrites history.
+        assert rebuilt["analytics.pair_spreads"][1:] == (day, 6)
+        assert rebuilt["analytics.relative_strength"][1:] == (day, 6)
+        assert rebuilt["analytics.daily_returns"][1:] == (day, 24)
     full = build_definitions(
         DuckDBWarehouse(database=full_db), CsvPriceSource(price_dir=str(prices))
     )

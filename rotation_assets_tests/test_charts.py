@@ -163,3 +163,31 @@ def test_report_and_charts_use_the_same_synthetic_label():
     from rotation_assets.reporting import report
 
     assert report.SYNTHETIC_LABEL == SYNTHETIC_LABEL
+
+
+def test_chart_titles_name_each_pairs_basis_and_a_stale_pair():
+    rows = relative("RUT_GSPC", [100, 101, 102, 103, 104], [100, 100, 100, 100, 100])
+    price = png_text(charts.rebased_pair_chart(rows, "RUT_GSPC", "^RUT", "^GSPC", 3, "price"))
+    assert price["Title"] == "^RUT vs ^GSPC: price rebased to 100, last 3 sessions to 2026-01-08"
+    assert "total return" not in price["Description"]
+    # IWN_IWO's rows stop two sessions before RUT_GSPC's: its panel says since when.
+    stopped = relative("IWN_IWO", [100, 90, 81], [100, 100, 100])
+    none = pd.DataFrame(columns=["pair_id", "leader", "sessions", "start_date", "end_date"])
+    text = png_text(
+        charts.ratio_history_chart(
+            pd.concat([rows, stopped]),
+            none,
+            none.assign(window_sessions=[], threshold=[]),
+            ["RUT_GSPC", "IWN_IWO"],
+            bases={"RUT_GSPC": "price", "IWN_IWO": "total_return"},
+        )
+    )["Description"]
+    assert "RUT_GSPC (price): ratio 104.0 on 2026-01-08" in text
+    assert (
+        "IWN_IWO (total return): ratio 81.0 on 2026-01-06  (0 streaks of 10+ sessions, "
+        "0 episodes)  STALE since 2026-01-06: a leg's series stopped" in text
+    )
+    assert (
+        "RUT_GSPC (price): ratio 104.0 on 2026-01-08  (0 streaks of 10+ sessions, 0 episodes) |"
+        in (text)
+    )

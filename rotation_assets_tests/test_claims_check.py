@@ -27,11 +27,12 @@ def test_real_claims_seed_loads():
     assert claims["claimed_value"].dtype == "float64"
     assert (claims["start_date"] <= claims["end_date"]).all()
     assert (claims["source"] != "").all()
-    # Claims about tickers outside the universe stay in the seed (checked as not_computable).
+    # Every ticker or pair a claim names is in the universe (GM and HUM joined it with the
+    # whole universe of priced instruments).
     tickers = set(load_universe()["ticker"])
     pairs = set(load_rotation_pairs(load_universe())["pair_id"])
     named = {t for value in claims["tickers"] for t in value.split("|")}
-    assert named - tickers - pairs == {"GM", "HUM"}
+    assert named - tickers - pairs == set()
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_demo_backfill_is_labelled_synthetic_everywhere_and_recorded_in_the_inst
     out = done.stdout
     assert "SYNTHETIC DEMO DATA" in out and "source        synthetic (SYNTHETIC" in out
     assert "raw/prices: fetching 2026-02-02..2026-02-06 (5 sessions) from synthetic" in out
-    assert re.search(r"raw/prices\s+70 rows", out)
+    assert re.search(r"raw/prices\s+120 rows", out)  # 24 tickers x 5 sessions
     from rotation_assets.definitions import load_definitions
 
     defs = load_definitions()

@@ -111,7 +111,7 @@ def test_dg_launch_runs_a_partition_range_in_one_run(tmp_path):
         rows = con.execute(
             "SELECT count(DISTINCT trade_date), count(*), min(source) FROM raw.prices"
         ).fetchone()
-    assert rows == (5, 5 * 14, "synthetic")
+    assert rows == (5, 5 * 24, "synthetic")  # the 24 universe tickers
 
 
 @pytest.mark.parametrize(

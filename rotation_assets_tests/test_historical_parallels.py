@@ -42,7 +42,15 @@ D = pd.to_datetime(
         "2024-01-12",
     ]
 )
-PAIRS = pd.DataFrame({"pair_id": ["P"], "small": ["S"], "large": ["L"], "description": ["test"]})
+PAIRS = pd.DataFrame(
+    {
+        "pair_id": ["P"],
+        "small": ["S"],
+        "large": ["L"],
+        "basis": ["total_return"],
+        "description": ["test"],
+    }
+)
 
 
 def returns_frame(total: dict[str, list[float]], price: dict[str, list[float]] | None = None):
@@ -423,7 +431,8 @@ def test_pair_without_a_current_episode_has_no_similarity_rows():
 
 def real_relative() -> pd.DataFrame:
     """relative_strength of RUT_GSPC and IWM_SPY from the shared csv files, from 1990-01-02 on
-    (the README's backfill): returns from adj_close, as the csv source loads them."""
+    (the README's backfill): returns from close and adj_close, as the csv source loads them; the
+    index pair on its price basis, the ETF pair on total return (reference.rotation_pairs)."""
     parts = []
     for ticker in ("^RUT", "^GSPC", "IWM", "SPY"):
         bars = pd.read_csv(SHARED_PRICES / f"{ticker.replace('^', '_')}.csv", parse_dates=["date"])
@@ -433,13 +442,19 @@ def real_relative() -> pd.DataFrame:
                 {
                     "trade_date": bars["date"],
                     "ticker": ticker,
+                    "price_return": bars["close"].pct_change(),
                     "total_return": bars["adj_close"].pct_change(),
                     "source": "csv",
                 }
             ).iloc[1:]
         )
     pairs = pd.DataFrame(
-        {"pair_id": ["RUT_GSPC", "IWM_SPY"], "small": ["^RUT", "IWM"], "large": ["^GSPC", "SPY"]}
+        {
+            "pair_id": ["RUT_GSPC", "IWM_SPY"],
+            "small": ["^RUT", "IWM"],
+            "large": ["^GSPC", "SPY"],
+            "basis": ["price", "total_return"],
+        }
     )
     return relative_strength(pair_spreads(pd.concat(parts, ignore_index=True), pairs))
 

@@ -14,7 +14,14 @@ from rotation_assets.reference.market_events import load_market_events
 UNIVERSE = pd.DataFrame(
     {
         "ticker": ["AAA", "BBB", "CCC", "IWM", "SPY", "QQQ"],
-        "role": ["stock", "stock", "stock", "small_cap", "large_cap", "large_cap"],
+        "role": [
+            "small_cap_stock",
+            "large_cap_stock",
+            "small_cap_stock",
+            "small_cap_etf",
+            "large_cap_etf",
+            "large_cap_etf",
+        ],
     }
 )
 
@@ -132,3 +139,20 @@ def test_sql_without_as_of_takes_the_last_trade_date_of_the_returns():
     expected = leaders_laggards(RETURNS, UNIVERSE, EVENTS, "2026-02-04")
     pd.testing.assert_frame_equal(LEADERS_LAGGARDS.conform(frame), expected)
     assert expected["window_end"].max() == pd.Timestamp("2026-02-04")
+
+
+def test_a_stock_whose_series_stopped_is_left_out_of_the_windows_it_does_not_finish():
+    # BBB's series stops after 2026-01-30 (a stale tail). ytd runs to 2026-02-03, where BBB has
+    # no return: it has no ytd row, so AAA ranks 1 alone (-0.395, as above). In mtd BBB has no
+    # return at all. The one-day event 2026-02-02 is after BBB's end too: only AAA is ranked.
+    stopped = RETURNS[~((RETURNS["ticker"] == "BBB") & (RETURNS["trade_date"] > "2026-01-30"))]
+    result = leaders_laggards(stopped, UNIVERSE, EVENTS, dt.date(2026, 2, 3))
+    assert "BBB" not in set(result["ticker"])
+    ytd = _window(result, "ytd")
+    assert ytd.loc["AAA", "rank"] == 1
+    assert ytd.loc["AAA", "total_return"] == pytest.approx(-0.395)
+    # A window BBB does finish keeps it: as of 2026-01-30 the ytd window holds 2026-01-30 only
+    # (2025-12-31 is last year's): BBB 0.80 - 1 = -0.20, AAA 1.10 - 1 = 0.10.
+    early = _window(leaders_laggards(stopped, UNIVERSE, EVENTS, "2026-01-30"), "ytd")
+    assert early.loc["BBB", "total_return"] == pytest.approx(-0.20)
+    assert early.loc["AAA", "total_return"] == pytest.approx(0.10)

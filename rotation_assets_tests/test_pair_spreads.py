@@ -1,11 +1,12 @@
-"""pair_spreads: both sides required, spread exactly small - large, leader by sign, spec."""
+"""pair_spreads: both legs required, spread exactly small - large on the pair's basis, leader by
+sign, spec."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from rotation_assets.metrics.pair_spreads import PAIR_SPREADS, leader_of, pair_spreads
-from rotation_assets.paths import SEEDS_DIR
+from rotation_assets.reference.universe import load_rotation_pairs, load_universe
 
 D1, D2, D3, D4, D5 = pd.to_datetime(
     ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08"]
@@ -15,6 +16,7 @@ PAIRS = pd.DataFrame(
         "pair_id": ["A", "B"],
         "small": ["S1", "S1"],
         "large": ["L1", "L2"],
+        "basis": ["total_return", "total_return"],
         "description": ["S1 vs L1", "S1 vs L2 (L2 starts later)"],
     }
 )
@@ -67,6 +69,32 @@ def test_one_row_per_pair_and_session_where_both_sides_have_a_return():
     assert list(out["leader"]) == ["small", "tie", "large", "small", "small", "large"]
 
 
+def test_a_price_pair_compares_price_returns():
+    # Pair A on the price basis: price_return = total_return - 0.001 for every row, so
+    # D2: (0.01 - 0.001) - (0.004 - 0.001) = 0.009 - 0.003 = 0.006, the same spread as on the
+    # total-return basis, while the legs' returns are 0.001 lower.
+    pairs = PAIRS.assign(basis=["price", "total_return"])
+    out = pair_spreads(RETURNS, pairs)
+    a = out[out["pair_id"] == "A"].set_index("trade_date")
+    assert a.loc[D2, "basis"] == "price"
+    assert a.loc[D2, "small_return"] == pytest.approx(0.009)
+    assert a.loc[D2, "large_return"] == pytest.approx(0.003)
+    assert a.loc[D2, "spread"] == pytest.approx(0.006)
+    b = out[out["pair_id"] == "B"].set_index("trade_date")
+    assert b.loc[D4, "small_return"] == pytest.approx(0.005)  # B stays on total return
+    assert set(b["basis"]) == {"total_return"}
+
+
+def test_a_leg_that_stops_ends_the_pair_at_the_last_common_session():
+    # L1 has no return after D3 (its series stopped): pair A ends on D3, with no half row on
+    # D4 or D5; pair B (S1 vs L2) goes on.
+    returns = RETURNS[~((RETURNS["ticker"] == "L1") & (RETURNS["trade_date"] > D3))]
+    out = pair_spreads(returns, PAIRS)
+    assert list(out.loc[out["pair_id"] == "A", "trade_date"]) == [D2, D3]
+    assert list(out.loc[out["pair_id"] == "B", "trade_date"]) == [D4, D5]
+    assert out[["small_return", "large_return", "spread"]].notna().all().all()
+
+
 def test_spread_is_exactly_the_subtraction_and_a_tie_is_exactly_zero():
     out = pair_spreads(RETURNS, PAIRS)
     assert (out["spread"] == out["small_return"] - out["large_return"]).all()
@@ -112,7 +140,7 @@ def test_no_returns_gives_an_empty_frame_with_the_spec_columns():
 
 
 def test_every_seeded_pair_gets_spreads():
-    pairs = pd.read_csv(SEEDS_DIR / "rotation_pairs.csv")
+    pairs = load_rotation_pairs(load_universe())
     tickers = sorted(set(pairs["small"]) | set(pairs["large"]))
     # Ticker i returns 0.001 * i on D2 and D3: spread = 0.001 * (i_small - i_large).
     returns = returns_frame(

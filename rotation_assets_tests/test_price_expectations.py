@@ -18,8 +18,9 @@ from rotation_assets.sources.price_window import RAW_PRICES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-# 1 column list + 9 not-null (every non-nullable raw.prices column) + 5 prices > 0
-# + volume >= 0 + unique key + known source + 2 OHLC bounds.
+# 1 column list + 9 not-null (the 6 non-nullable raw.prices columns, and open, high and low
+# unless all three are empty) + 5 prices > 0 + volume >= 0 + unique key + known source + 2 OHLC
+# bounds.
 EXPECTED_EXPECTATIONS = 20
 
 
@@ -189,6 +190,18 @@ def test_null_price_fails_not_null_only():
     ]
 
 
+def test_close_only_bar_passes_but_a_bar_missing_only_its_low_fails():
+    # A close-only bar (open, high and low all empty, as the vendor kept only the close) is a
+    # bar; one missing only its low is a defect, named by low_not_null.
+    close_only = with_values(bars(), "IWM", "2024-01-03", open=np.nan, high=np.nan, low=np.nan)
+    assert validate_prices_with_gx(close_only).success
+    summary = validate_prices_with_gx(with_values(bars(), "IWM", "2024-01-03", low=np.nan))
+    assert failed_checks(summary) == ["low_not_null"]
+    assert summary.failures[0]["sample"] == [
+        {"row": 2, "trade_date": "2024-01-03", "ticker": "IWM", "low": None}
+    ]
+
+
 def test_extra_column_fails_the_column_list():
     frame = bars().assign(note="x")
     summary = validate_prices_with_gx(frame)
@@ -206,13 +219,16 @@ def test_missing_column_fails_its_expectations_instead_of_raising():
     summary = validate_prices_with_gx(bars().drop(columns="high"))
 
     assert summary.evaluated == EXPECTED_EXPECTATIONS
+    # open's and low's not-null checks read high too (a bar may lack all three, not one).
     assert failed_checks(summary) == [
         "columns_match_raw_prices",
+        "open_not_null",
         "high_not_null",
+        "low_not_null",
         "high_positive",
         "ohlc_high_covers_body",
     ]
-    assert summary.failures[1]["details"] == 'Error: The column "high" in BatchData does not exist.'
+    assert summary.failures[2]["details"] == 'Error: The column "high" in BatchData does not exist.'
 
 
 def test_failures_are_json_metadata_with_a_markdown_table():

@@ -15,7 +15,8 @@ from rotation_assets.cli import execute_range, step_failures
 from rotation_assets.definitions import build_definitions
 from rotation_assets.defs.prices.sources import CsvPriceSource, DemoPriceSource, YFinancePriceSource
 from rotation_assets.defs.warehouse import DuckDBWarehouse
-from rotation_assets.reference.universe import load_universe
+from rotation_assets.paths import SEEDS_DIR
+from rotation_assets.reference.universe import UNIVERSE_PATH_ENV_VAR, load_universe
 from rotation_assets.sources.csv_prices import clear_price_file_cache
 from rotation_assets.trading_days import sessions_between
 from rotation_assets.warehouse import writes as warehouse_module
@@ -74,9 +75,9 @@ def csv_week(tmp_path, instance):
 def test_week_loads_every_universe_ticker_and_all_checks_pass(csv_week):
     _, _, db = csv_week
     stored = stored_prices(db)
-    assert len(stored) == 5 * 14
+    assert len(stored) == 5 * 24
     assert set(stored["source"]) == {"csv"}
-    assert stored.groupby("trade_date")["ticker"].nunique().tolist() == [14] * 5
+    assert stored.groupby("trade_date")["ticker"].nunique().tolist() == [24] * 5
 
 
 def test_negative_price_fails_on_the_named_check_and_keeps_stored_rows(csv_week, instance):
@@ -194,7 +195,7 @@ def test_yfinance_rate_limit_is_retried_with_backoff_then_succeeds(tmp_path, ins
     retries = events_of(result, "STEP_UP_FOR_RETRY")
     assert [e.step_key for e in retries] == ["raw_prices", "raw_prices"]
     stored = stored_prices(db)
-    assert len(stored) == 5 * 14 and set(stored["source"]) == {"yfinance"}
+    assert len(stored) == 5 * 24 and set(stored["source"]) == {"yfinance"}
     iwm = stored[stored["ticker"] == "IWM"]
     assert iwm["close"].tolist() == [101.0, 102.0, 103.0, 104.0, 105.0]
 
@@ -233,7 +234,9 @@ def test_csv_backfill_2000_to_2026_holds_exactly_the_file_rows_and_rerun_changes
 
     sessions = sessions_between(start, end)
     assert len(sessions) == 6569
-    assert len(stored) == len(expected) == len(sessions) * 14 - _not_yet_listed(sessions)
+    # EXPI's file ends 2026-02-11 (a stale tail): 2026-02-12 and 02-13 have no EXPI bar.
+    stale = 2
+    assert len(stored) == len(expected) == len(sessions) * 24 - _not_yet_listed(sessions) - stale
     pd.testing.assert_frame_equal(
         stored[["trade_date", "ticker", *PRICE_COLUMNS]].reset_index(drop=True),
         expected[["trade_date", "ticker", *PRICE_COLUMNS]],
@@ -315,3 +318,104 @@ def test_partition_status_shows_a_failed_backfill_as_failed_and_its_fix_as_mater
     clear_price_file_cache()
     assert execute_range(defs, *second, instance, "test").success
     assert status() == dict.fromkeys(keys, "MATERIALIZED")
+
+
+# --- series that stop (stale tails) and sessions missing in the middle (holes) --------------
+
+
+def _drop_rows(path: Path, dates: list[str]) -> None:
+    frame = pd.read_csv(path)
+    frame[~frame["date"].isin(dates)].to_csv(path, index=False)
+    clear_price_file_cache()
+
+
+def _check(result, name: str):
+    (evaluation,) = [c for c in result.get_asset_check_evaluations() if c.check_name == name]
+    return evaluation
+
+
+def test_a_session_missing_in_the_middle_is_a_hole_that_blocks_the_load(csv_week, instance):
+    defs, folder, db = csv_week
+    before = stored_prices(db)
+    _drop_rows(folder / "IWM.csv", ["2026-02-04"])  # IWM has 02-03 and 02-05, not 02-04
+
+    result = execute_range(defs, *WEEK, instance, "test")
+
+    assert not result.success
+    (message,) = failure_messages(result)
+    assert "check expected_tickers_present failed" in message
+    assert "on 1 rows: IWM on 2026-02-04" in message
+    pd.testing.assert_frame_equal(stored_prices(db), before)
+
+
+def test_a_series_that_stops_loads_to_its_end_warns_and_ends_its_pair_there(csv_week, instance):
+    defs, folder, db = csv_week
+    _drop_rows(folder / "IWO.csv", ["2026-02-05", "2026-02-06"])  # IWO stops after 02-04
+
+    result = execute_range(defs, *WEEK, instance, "test")
+
+    assert result.success, failure_messages(result)
+    stale = _check(result, "no_stale_tails")
+    assert not stale.passed and stale.severity.value == "WARN"
+    # Named with its last session; 02-05 and 02-06 are the 2 sessions without a bar.
+    assert "on 1 rows: IWO (last_session=2026-02-04, sessions_without_bar=2, " in stale.description
+    assert _check(result, "expected_tickers_present").passed
+    stored = stored_prices(db)
+    assert stored.loc[stored["ticker"] == "IWO", "trade_date"].max() == pd.Timestamp("2026-02-04")
+    assert len(stored) == 5 * 24 - 2
+    with duckdb.connect(db, read_only=True) as con:
+        spreads = con.execute(
+            "SELECT trade_date FROM analytics.pair_spreads WHERE pair_id = 'IWN_IWO' ORDER BY 1"
+        ).fetchall()
+        dashboard = con.execute(
+            "SELECT trade_date, stale_since, stale_legs FROM analytics.rotation_dashboard "
+            "WHERE pair_id = 'IWN_IWO'"
+        ).fetchone()
+    # 02-02 is the legs' first stored session (no return); the pair ends with IWO, on 02-04.
+    assert [d for (d,) in spreads] == [dt.date(2026, 2, 3), dt.date(2026, 2, 4)]
+    assert dashboard == (dt.date(2026, 2, 4), dt.date(2026, 2, 4), "IWO (last 2026-02-04)")
+
+
+def test_a_last_trading_date_ends_what_is_expected_of_a_delisted_ticker(
+    tmp_path, instance, monkeypatch
+):
+    folder = tmp_path / "prices"
+    write_demo_csvs(folder, *WEEK)
+    _drop_rows(folder / "IWO.csv", ["2026-02-05", "2026-02-06"])
+    seed = tmp_path / "universe.csv"
+    lines = (SEEDS_DIR / "universe.csv").read_text().splitlines()
+    seed.write_text(
+        "\n".join(line + "2026-02-04" if line.startswith("IWO,") else line for line in lines) + "\n"
+    )
+    monkeypatch.setenv(UNIVERSE_PATH_ENV_VAR, str(seed))
+    db = str(tmp_path / "w.duckdb")
+    defs = build_definitions(
+        DuckDBWarehouse(database=db, lock_wait_seconds=2), CsvPriceSource(price_dir=str(folder))
+    )
+
+    result = execute_range(defs, *WEEK, instance, "test")
+
+    assert result.success, failure_messages(result)
+    assert _check(result, "no_stale_tails").passed  # delisted on 02-04: nothing expected after
+    stored = stored_prices(db)
+    assert stored.loc[stored["ticker"] == "IWO", "trade_date"].max() == pd.Timestamp("2026-02-04")
+
+
+def test_a_series_that_resumes_after_a_gap_is_a_hole_before_the_window(csv_week, instance):
+    # IWO stopped after 02-04 (stored so), then the next week's file resumes it on 02-10. A
+    # load of 02-09..02-10: 02-05 and 02-06 (before the window) and 02-09 lie between two
+    # delivered IWO bars, a hole.
+    defs, folder, db = csv_week
+    _drop_rows(folder / "IWO.csv", ["2026-02-05", "2026-02-06"])
+    assert execute_range(defs, *WEEK, instance, "test").success
+    write_demo_csvs(folder, WEEK[0], dt.date(2026, 2, 10))
+    _drop_rows(folder / "IWO.csv", ["2026-02-05", "2026-02-06", "2026-02-09"])
+    before = stored_prices(db)
+
+    result = execute_range(defs, dt.date(2026, 2, 9), dt.date(2026, 2, 10), instance, "test")
+
+    assert not result.success
+    (message,) = failure_messages(result)
+    assert "check expected_tickers_present failed" in message
+    assert "on 3 rows: IWO on 2026-02-05; IWO on 2026-02-06; IWO on 2026-02-09" in message
+    pd.testing.assert_frame_equal(stored_prices(db), before)

@@ -32,7 +32,8 @@ def closes(ticker: str) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> str:
+def real_run(tmp_path_factory) -> tuple[str, dict[str, str]]:
+    """The warehouse built from every file, and the descriptions of the checks that warned."""
     db = str(tmp_path_factory.mktemp("real") / "rotation.duckdb")
     defs = build_definitions(
         DuckDBWarehouse(database=db), CsvPriceSource(price_dir=str(SHARED_PRICES))
@@ -48,7 +49,19 @@ def warehouse(tmp_path_factory) -> str:
         and e.event_specific_data.severity.value == "ERROR"
     ]
     assert failed_checks == []
-    return db
+    warned = {
+        e.event_specific_data.check_name: e.event_specific_data.description
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.event_specific_data.passed
+        and e.event_specific_data.severity.value == "WARN"
+    }
+    return db, warned
+
+
+@pytest.fixture(scope="module")
+def warehouse(real_run) -> str:
+    return real_run[0]
 
 
 def query(db: str, sql: str) -> pd.DataFrame:
@@ -97,7 +110,7 @@ def test_2000_2006_and_2016_2017_parallels_match_the_closes(warehouse):
     assert row["last_session"] == pd.Timestamp("2006-12-29")
 
 
-def test_claims_have_verdicts_and_unknown_tickers_are_not_computable(warehouse):
+def test_claims_have_verdicts_and_every_named_ticker_is_computed(warehouse):
     verdicts = query(
         warehouse,
         "SELECT claim_id, claimed_value, computed_value, difference, verdict, reason "
@@ -108,12 +121,47 @@ def test_claims_have_verdicts_and_unknown_tickers_are_not_computable(warehouse):
     assert set(verdicts["verdict"]) <= {"confirmed", "close", "contradicted", "not_computable"}
     claims = pd.read_csv("seeds/claims.csv")
     assert len(verdicts) == len(claims)
-    outside = claims[claims["tickers"].str.contains(r"\bGM\b|\bHUM\b", regex=True)]["claim_id"]
-    blocked = verdicts[verdicts["claim_id"].isin(outside)]
-    assert (blocked["verdict"] == "not_computable").all()
-    assert blocked["reason"].str.contains("not in the universe").all()
+    # GM and HUM, outside the universe before, are priced now: their claims are computed.
+    named = claims[claims["tickers"].str.contains(r"\bGM\b|\bHUM\b", regex=True)]["claim_id"]
+    joined = verdicts[verdicts["claim_id"].isin(named)]
+    assert len(joined) == 2 and (joined["verdict"] != "not_computable").all()
+    assert not verdicts["reason"].fillna("").str.contains("not in the universe").any()
     computable = verdicts[verdicts["verdict"] != "not_computable"]
     assert computable["computed_value"].notna().all()
     assert (
         computable["difference"] - (computable["computed_value"] - computable["claimed_value"])
     ).abs().max() < 1e-12
+
+
+def test_every_file_loads_to_its_end_and_the_stale_tails_are_warned(real_run):
+    db, warned = real_run
+    last = query(db, "SELECT ticker, max(trade_date) AS last FROM raw.prices GROUP BY ticker")
+    stored = dict(zip(last["ticker"], last["last"].dt.date, strict=True))
+    files = {
+        path.stem.replace("_", "^"): dt.date.fromisoformat(path.read_text().split()[-1][:10])
+        for path in SHARED_PRICES.glob("*.csv")
+    }
+    assert stored == files
+    # The files that end before the others' 2026-08-21 are named with their last session.
+    message = warned["no_stale_tails"]
+    for ticker, end in (("EXPI", "2026-02-11"), ("IWN", "2026-06-08"), ("IWO", "2026-06-08")):
+        assert f"{ticker} (last_session={end}," in message
+    assert "^NDX (last_session=2026-07-10," in message
+    assert "on 4 rows" in message
+    stale = query(
+        db,
+        "SELECT pair_id, stale_since, stale_legs FROM analytics.rotation_dashboard "
+        "WHERE stale_since IS NOT NULL ORDER BY pair_id",
+    )
+    assert stale.to_dict("records") == [
+        {
+            "pair_id": "IWN_IWO",
+            "stale_since": pd.Timestamp("2026-06-08"),
+            "stale_legs": "IWN (last 2026-06-08), IWO (last 2026-06-08)",
+        },
+        {
+            "pair_id": "RUT_NDX",
+            "stale_since": pd.Timestamp("2026-07-10"),
+            "stale_legs": "^NDX (last 2026-07-10)",
+        },
+    ]

@@ -134,7 +134,7 @@ def test_report_has_every_section_labelled_synthetic(demo):
     # Dashboard rows, one per pair, each with the latest session and 'synthetic'.
     dashboard = [cells for _, cells in page.rows if cells and cells[0] in pairs]
     assert {cells[0] for cells in dashboard} == set(pairs)
-    assert all("2026-02-13" in cells and "synthetic" in cells for cells in dashboard[:4])
+    assert all("2026-02-13" in cells and "synthetic" in cells for cells in dashboard[: len(pairs)])
     # The claims table: every claim once, coloured by its verdict.
     claim_rows = {cells[0]: css for css, cells in page.rows if css and css.startswith("verdict-")}
     assert claim_rows == {claim: f"verdict-{v}" for claim, v in verdicts.items()}
@@ -221,3 +221,44 @@ def test_reports_folder_comes_from_the_environment_and_writes_whole_files(tmp_pa
     assert written.read_bytes() == PNG and sorted(p.name for p in written.parent.iterdir()) == [
         "chart.png"
     ]
+
+
+def test_stale_pairs_are_named_with_since_when_and_which_leg_stopped():
+    import pandas as pd
+
+    from rotation_assets.reporting.report import stale_pairs_note
+
+    dashboard = pd.DataFrame(
+        {
+            "pair_id": ["RUT_NDX", "IWM_SPY", "IWN_IWO"],
+            "stale_since": [pd.Timestamp("2026-07-10"), pd.NaT, pd.Timestamp("2026-06-08")],
+            "stale_legs": [
+                "^NDX (last 2026-07-10)",
+                None,
+                "IWN (last 2026-06-08), IWO (last 2026-06-08)",
+            ],
+        }
+    )
+    note = stale_pairs_note(dashboard)
+    assert note.count("<li>") == 2 and "IWM_SPY" not in note
+    assert (
+        "<li><b>IWN_IWO</b>: stale since 2026-06-08; stopped: IWN (last 2026-06-08), IWO (last "
+        "2026-06-08). Its figures are as of that session.</li><li><b>RUT_NDX</b>: stale since "
+        "2026-07-10; stopped: ^NDX (last 2026-07-10)." in note
+    )
+    assert stale_pairs_note(dashboard[dashboard["pair_id"] == "IWM_SPY"]) == ""
+
+
+def test_the_report_names_each_pairs_basis(demo):
+    db, _, _ = demo
+    page = Page()
+    page.feed(build_report(db).html)
+    # The dashboard is the first table: its rows are each pair's first row on the page.
+    dashboard = {}
+    for _, cells in page.rows:
+        if cells:
+            dashboard.setdefault(cells[0], cells)
+    assert dashboard["RUT_GSPC"][1] == "price"
+    assert dashboard["IWM_SPY"][1] == dashboard["IWN_IWO"][1] == "total_return"
+    text = " ".join(page.text)
+    assert "small total-return index" not in text and "price indices" in text

@@ -7,6 +7,7 @@ import pytest
 from dagster import materialize
 
 from rotation_assets.defs.analytics.assets import (
+    DAILY_RETURNS,
     DASHBOARD_KEY,
     OUTPERFORMANCE_STREAKS,
     PRICE_PROXY,
@@ -109,18 +110,42 @@ def month(month, cape, pe, cape_usable_from, usable_from) -> dict:
     }
 
 
+def pairs(pair_ids: list[str], basis: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "pair_id": pair_ids,
+            "small": [p.split("_")[0] for p in pair_ids],
+            "large": [p.split("_")[1] for p in pair_ids],
+            "comparison": "size",
+            "small_leg_kind": "small_cap",
+            "large_leg_kind": "large_cap",
+            "basis": basis,
+            "description": [p.lower() for p in pair_ids],
+        }
+    )
+
+
+def daily_returns(last_session: dict[str, str]) -> pd.DataFrame:
+    """Two return rows per ticker, the second on its last session."""
+    rows = [
+        (D(day) - pd.Timedelta(days=1), ticker, 0.0, 0.0, None, "csv")
+        for ticker, day in last_session.items()
+    ] + [(D(day), ticker, 0.0, 0.0, None, "csv") for ticker, day in last_session.items()]
+    return pd.DataFrame(rows, columns=DAILY_RETURNS.column_names)
+
+
 @pytest.fixture
 def warehouse(tmp_path) -> DuckDBWarehouse:
     wh = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
     wh.replace_rows(
         ROTATION_PAIRS,
-        pd.DataFrame(
-            {
-                "pair_id": ["AAA_BBB", "CCC_DDD", "EEE_FFF"],
-                "small": ["AAA", "CCC", "EEE"],
-                "large": ["BBB", "DDD", "FFF"],
-                "description": ["a", "c", "e"],
-            }
+        pairs(["AAA_BBB", "CCC_DDD", "EEE_FFF"], ["total_return", "price", "total_return"]),
+    )
+    # DDD's series stops on 2026-01-05, a session before the others' last (2026-01-06).
+    wh.replace_rows(
+        DAILY_RETURNS,
+        daily_returns(
+            {"AAA": "2026-01-06", "BBB": "2026-01-06", "CCC": "2026-01-06", "DDD": "2026-01-05"}
         ),
     )
     wh.replace_rows(
@@ -145,7 +170,7 @@ def warehouse(tmp_path) -> DuckDBWarehouse:
                     ratio_change_252=0.25,
                     ratio_change_252_percentile=0.9,
                 ),
-                # CCC_DDD stops a session earlier: its own latest row counts, not the global one.
+                # CCC_DDD stops a session earlier (DDD stopped): its own latest row counts.
                 relative_row("2026-01-05", "CCC_DDD", ratio_change_ytd=-0.01, source="synthetic"),
             ]
         ),
@@ -218,7 +243,9 @@ def test_one_row_per_pair_with_latest_session_streak_and_valuation(warehouse):
 
     a = rows.loc["AAA_BBB"]
     assert (a["small"], a["large"], a["source"]) == ("AAA", "BBB", "csv")
+    assert (a["comparison"], a["basis"]) == ("size", "total_return")
     assert a["trade_date"] == D("2026-01-06") and a["ratio"] == 105.0
+    assert pd.isna(a["stale_since"]) and pd.isna(a["stale_legs"])
     assert (a["ratio_change_ytd"], a["return_difference_ytd"], a["spread_sum_ytd"]) == (
         0.05,
         0.04,
@@ -254,6 +281,10 @@ def test_one_row_per_pair_with_latest_session_streak_and_valuation(warehouse):
 
     c = rows.loc["CCC_DDD"]
     assert c["trade_date"] == D("2026-01-05") and c["source"] == "synthetic"
+    assert c["basis"] == "price"
+    # Stale: its last common session 2026-01-05 is before the latest, 2026-01-06; DDD stopped.
+    assert c["stale_since"] == D("2026-01-05")
+    assert c["stale_legs"] == "DDD (last 2026-01-05)"
     assert c["ratio_change_ytd"] == -0.01
     assert pd.isna(c["streak_leader"]) and pd.isna(c["streak_sessions"])
     assert pd.isna(c["valuation_discount"]) and pd.isna(c["valuation_as_of"])
@@ -265,7 +296,7 @@ def test_one_row_per_pair_with_latest_session_streak_and_valuation(warehouse):
     # A pair without any data yet still has its row, all measures null.
     e = rows.loc["EEE_FFF"]
     assert e["small"] == "EEE"
-    assert e.drop(["small", "large"]).isna().all()
+    assert e.drop(["small", "large", "comparison", "basis"]).isna().all()
 
 
 def test_view_and_columns_carry_their_descriptions_in_duckdb(warehouse):
@@ -303,10 +334,7 @@ def test_asset_creates_the_view_with_preview_and_schema(warehouse):
 
 def test_asset_binds_the_view_before_the_analytics_tables_exist(tmp_path):
     wh = DuckDBWarehouse(database=str(tmp_path / "fresh.duckdb"), lock_wait_seconds=2)
-    wh.replace_rows(
-        ROTATION_PAIRS,
-        pd.DataFrame({"pair_id": ["X_Y"], "small": ["X"], "large": ["Y"], "description": [""]}),
-    )
+    wh.replace_rows(ROTATION_PAIRS, pairs(["X_Y"], ["price"]))
     result = materialize([analytics], selection=[DASHBOARD_KEY], resources={"warehouse": wh})
     assert result.success
     rows = wh.query("SELECT * FROM analytics.rotation_dashboard")
@@ -327,13 +355,12 @@ def test_asset_binds_the_view_before_the_analytics_tables_exist(tmp_path):
 def test_the_seeded_pe_gap_is_never_newer_than_the_session(
     tmp_path, session, as_of, confidence, discount
 ):
-    pairs = pd.DataFrame(
-        {"pair_id": ["RUT_GSPC"], "small": ["^RUT"], "large": ["^GSPC"], "description": [""]}
-    )
+    index_pair = pairs(["RUT_GSPC"], ["price"]).assign(small="^RUT", large="^GSPC")
     wh = DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), lock_wait_seconds=2)
-    wh.replace_rows(ROTATION_PAIRS, pairs)
+    wh.replace_rows(ROTATION_PAIRS, index_pair)
     wh.replace_rows(RELATIVE_STRENGTH, pd.DataFrame([relative_row(session, "RUT_GSPC")]))
-    gap = valuation_gap(load_valuation_points(), VALUATION_SNAPSHOTS.empty(), pairs)
+    wh.replace_rows(DAILY_RETURNS, daily_returns({"^RUT": session, "^GSPC": session}))
+    gap = valuation_gap(load_valuation_points(), VALUATION_SNAPSHOTS.empty(), index_pair)
     wh.replace_rows(VALUATION_GAP, gap)
     with wh.connect() as con:
         for spec in (OUTPERFORMANCE_STREAKS, PRICE_PROXY, VALUATION_HISTORY):

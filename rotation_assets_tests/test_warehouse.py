@@ -236,3 +236,44 @@ def test_duckdb_resource_waits_102_s_in_silence_where_the_warehouse_names_the_ho
     # The warehouse waits lock_wait_seconds (2 s here), saying who holds the file, then names it.
     assert f"PID {holder.pid}" in str(named.value) and "Waited 2s" in str(named.value)
     assert any(f"PID {holder.pid}" in r.getMessage() for r in caplog.records)
+
+
+def test_a_column_the_spec_now_lets_be_empty_loses_not_null_and_keeps_its_rows():
+    # raw.prices' open became nullable (close-only bars): a table written before keeps its rows.
+    old = TableSpec(
+        "t",
+        "bars",
+        "bars",
+        (Column("day", "DATE", "d", nullable=False), Column("open", "DOUBLE", "o", nullable=False)),
+    )
+    new = TableSpec(
+        "t",
+        "bars",
+        "bars v2",
+        (Column("day", "DATE", "d", nullable=False), Column("open", "DOUBLE", "o, or empty")),
+    )
+    with duckdb.connect() as con:
+        warehouse_module.ensure_table(con, old)
+        con.execute("INSERT INTO t.bars VALUES (DATE '2026-02-02', 1.5)")
+        warehouse_module.ensure_table(con, new)
+        con.execute("INSERT INTO t.bars VALUES (DATE '2026-02-03', NULL)")
+        assert con.execute("SELECT count(*), count(open) FROM t.bars").fetchone() == (2, 1)
+        nullable = dict(
+            con.execute(
+                "SELECT column_name, is_nullable FROM duckdb_columns() WHERE table_name = 'bars'"
+            ).fetchall()
+        )
+    assert nullable == {"day": False, "open": True}
+
+
+def test_a_seed_table_stored_with_other_columns_is_dropped_to_be_created_anew():
+    old = TableSpec("reference", "seed", "s", (Column("ticker", "VARCHAR", "t"),))
+    new = old.with_columns(Column("benchmark", "VARCHAR", "b"))
+    with duckdb.connect() as con:
+        warehouse_module.ensure_table(con, old)
+        assert warehouse_module.drop_if_columns_differ(con, old) is False  # same columns: kept
+        assert warehouse_module.drop_if_columns_differ(con, new) is True
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'seed'"
+        ).fetchone() == (0,)
+        assert warehouse_module.drop_if_columns_differ(con, new) is False  # nothing to drop

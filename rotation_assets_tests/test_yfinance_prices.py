@@ -529,3 +529,49 @@ def test_dividends_and_splits_are_kept_on_their_ex_dates(fake) -> None:
     assert bars.loc[("NVDA", day), ["dividend", "split_ratio"]].tolist() == [0.0, 2.0]
     assert bars.loc[("SPY", day), ["dividend", "split_ratio"]].tolist() == [1.85, 1.0]
     assert bars.loc[("SPY", pd.Timestamp("2026-02-02")), "split_ratio"] == 1.0
+
+
+# --- a ticker whose series stopped (stored history, nothing from Yahoo now) -----------------
+
+
+def test_a_ticker_with_history_that_yahoo_has_nothing_for_is_no_failure(fake) -> None:
+    # GONE has stored bars before START: its series has stopped (a stale tail the audit warns
+    # about), so the fetch returns the others' bars instead of failing.
+    lines = [(logging.ERROR, f"$GONE: {DELISTED}")]
+    fake(({"SPY": SPY, "GONE": None}, lines, {"GONE": DELISTED}))
+
+    bars = YFinancePriceSource().fetch(
+        ["SPY", "GONE"], START, END, with_history=frozenset({"GONE"})
+    )
+
+    assert set(bars["ticker"]) == {"SPY"} and len(bars) == len(SPY)
+
+
+def test_without_history_the_same_empty_ticker_still_fails_naming_only_it(fake) -> None:
+    lines = [(logging.ERROR, f"${t}: {DELISTED}") for t in ("GONE", "BAD")]
+    fake(({"SPY": SPY, "GONE": None, "BAD": None}, lines, {"GONE": DELISTED, "BAD": DELISTED}))
+
+    with pytest.raises(UnknownTickerError) as raised:
+        YFinancePriceSource().fetch(
+            ["SPY", "GONE", "BAD"], START, END, with_history=frozenset({"GONE"})
+        )
+
+    assert str(raised.value) == f"yfinance returned no prices for ['BAD'] {WINDOW}: {DELISTED}"
+
+
+def test_a_rate_limit_is_retried_even_for_a_ticker_with_history(fake) -> None:
+    fake(({"SPY": None, "IWM": IWM}, [], {"SPY": repr(YFRateLimitError())}))
+
+    with pytest.raises(RateLimitedError):
+        YFinancePriceSource().fetch(["SPY", "IWM"], START, END, with_history=frozenset({"SPY"}))
+
+
+def test_nothing_back_for_every_ticker_is_a_failure_even_with_history(fake) -> None:
+    # When no ticker comes back at all, Yahoo is failing, not a series stopping.
+    lines = [(logging.ERROR, f"${t}: {DELISTED}") for t in ("SPY", "IWM")]
+    fake(({"SPY": None, "IWM": None}, lines, {"SPY": DELISTED, "IWM": DELISTED}))
+
+    with pytest.raises(UnknownTickerError, match=r"\['SPY', 'IWM'\]"):
+        YFinancePriceSource().fetch(
+            ["SPY", "IWM"], START, END, with_history=frozenset({"SPY", "IWM"})
+        )

@@ -22,7 +22,10 @@ For consecutive stored sessions p -> d of a ticker:
   convention (``adj_close`` scales history by ``1 - dividend / close_p``), so it also equals
   ``adj_close_d / adj_close_p - 1`` of a single load.
 
-A ticker's first stored session has no row (never NaN).
+A ticker's first stored session has no row (never NaN). What the two returns are depends on
+what the stored close and adj_close are (``reference.universe.return_basis``): for a price index
+both are its price return; for an adjusted-only csv file (``total_return_only``) both are its
+total return, since its close already includes dividends.
 
 Computed in DuckDB SQL (``daily_returns_sql``): the previous session of each ticker by a window
 ``lag``, the split factors by correlated ``product`` aggregates over ``raw.corporate_actions``.
@@ -55,14 +58,18 @@ DAILY_RETURNS = TableSpec(
         Column(
             "price_return",
             "DOUBLE",
-            "close_d / close_p - 1 on one split basis (p = the ticker's previous session).",
+            "close_d / close_p - 1 on one split basis (p = the ticker's previous session). For a "
+            "csv ticker whose reference.universe.return_basis is total_return_only (an "
+            "adjusted-only file) close already includes dividends, so this equals "
+            "total_return.",
             nullable=False,
         ),
         Column(
             "total_return",
             "DOUBLE",
             "Price return plus the dividend of session d, reinvested: adj_close_d / adj_close_p "
-            "- 1 on one adjustment basis.",
+            "- 1 on one adjustment basis. A price index (return_basis price_only) has no "
+            "dividends in its adj_close: this is its price return.",
             nullable=False,
         ),
         Column("previous_date", "DATE", "The session p the return is measured from."),

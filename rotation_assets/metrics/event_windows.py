@@ -88,13 +88,14 @@ def event_windows_spec(benchmarks: Sequence[str] = DEFAULT_BENCHMARKS) -> TableS
                 "price_return",
                 "DOUBLE",
                 "prod(1 + daily price_return) - 1: close before first_session to close of "
-                "last_session (split-adjusted close).",
+                "last_session (split-adjusted close; it includes dividends for an adjusted-only "
+                "ticker, reference.universe.return_basis total_return_only).",
             ),
             Column(
                 "total_return",
                 "DOUBLE",
                 "prod(1 + daily total_return) - 1 over the same sessions (adj_close, "
-                "dividends reinvested).",
+                "dividends reinvested; a price index has none: its price return).",
             ),
             *vs_columns,
             Column(

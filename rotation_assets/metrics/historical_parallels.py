@@ -1,11 +1,12 @@
 """Historical parallels: the current rotation set against earlier small-cap rotations.
 
 Returns are simple (0.01 = +1%). ``ratio`` is ``analytics.relative_strength``'s ratio, 100 *
-small total-return index / large total-return index, 100 at the pair's base (the virtual session
-before its first spread row). A pair's *sessions* are its rows in ``analytics.pair_spreads``
-(both sides have a return), which are also its rows in relative_strength. Every table is rebuilt
-from the full history; episodes and similarity can also be computed as of an earlier session
-(``as_of``), from the rows on or before it only.
+small index / large index on the pair's basis (price or total return), 100 at the pair's base
+(the virtual session before its first spread row). A pair's *sessions* are its rows in
+``analytics.pair_spreads`` (both sides have a return), which are also its rows in
+relative_strength. Every table is rebuilt from the full history; episodes and similarity
+can also be computed as of an earlier session (``as_of``), from the rows on or before it
+only.
 
 ``analytics.historical_parallels``: one row per period of ``seeds/historical_periods.csv``
 (``reference.historical_periods``) and rotation pair with at least one session in the period's
@@ -146,14 +147,14 @@ PERIOD_COMPARISON = TableSpec(
             "small_total_return",
             "DOUBLE",
             "prod(1 + total_return) - 1 of the small side over the sessions (dividends "
-            "reinvested).",
+            "reinvested; a price index has none, so for ^RUT this is its price return).",
             nullable=False,
         ),
         Column(
             "large_total_return",
             "DOUBLE",
             "prod(1 + total_return) - 1 of the large side over the sessions (dividends "
-            "reinvested).",
+            "reinvested; a price index has none, so for ^GSPC this is its price return).",
             nullable=False,
         ),
         Column(

@@ -1,8 +1,8 @@
 """``analytics.leaders_laggards``: the universe's stocks ranked by return, as of one date.
 
-The rows are the universe's stocks (role ``stock``) plus the yardsticks IWM and SPY (when in the
-universe), over these windows, each an inclusive date range [window_start, window_end] that
-never reaches past ``as_of`` (nothing after ``as_of`` is read):
+The rows are the universe's stocks (roles ``small_cap_stock`` and ``large_cap_stock``) plus the
+yardsticks IWM and SPY (when in the universe), over these windows, each an inclusive date range
+[window_start, window_end] that never reaches past ``as_of`` (nothing after ``as_of`` is read):
 
 - ``mtd``: from the first day of as_of's month to as_of; the return runs from the close of the
   last session of the previous month.
@@ -11,7 +11,10 @@ never reaches past ``as_of`` (nothing after ``as_of`` is read):
 - one per market event (``window_id`` = event_id) that starts on or before as_of: from its
   start_date to min(end_date, as_of).
 
-Per window and ticker with at least one daily return row in the window (returns simple):
+Per window and ticker with at least one daily return row in the window and a return on the
+window's last session with returns (a ticker whose series stopped earlier, a stale tail, has no
+row: its return would cover fewer sessions than the others' it is ranked and compared with).
+Returns simple:
 
 - ``total_return = prod(1 + total_return) - 1`` over the ticker's return rows in the window:
   from the close before its first session in the window to the close of its last (dividends
@@ -42,6 +45,7 @@ from rotation_assets.metrics.window_returns import (
     sql_string,
     window_returns_sql,
 )
+from rotation_assets.reference.universe import STOCK_ROLES
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 YARDSTICKS = ("IWM", "SPY")
@@ -75,12 +79,18 @@ LEADERS_LAGGARDS = TableSpec(
             nullable=False,
         ),
         Column("ticker", "VARCHAR", "Universe ticker.", nullable=False),
-        Column("role", "VARCHAR", "The ticker's role in the universe (stock for ranked rows)."),
+        Column(
+            "role",
+            "VARCHAR",
+            "The ticker's role in the universe (small_cap_stock or large_cap_stock for ranked "
+            "rows).",
+        ),
         Column(
             "total_return",
             "DOUBLE",
             "prod(1 + daily total_return) - 1 over the ticker's sessions in the window: from "
-            "the close before the first to the close of the last.",
+            "the close before the first to the close of the last (the window's last session "
+            "with returns; a stale ticker has no row).",
         ),
         Column("vs_iwm", "DOUBLE", "total_return - IWM's total_return over the same window."),
         Column("vs_spy", "DOUBLE", "total_return - SPY's total_return over the same window."),
@@ -125,6 +135,7 @@ def leaders_laggards_sql(
     else:
         as_of_sql = as_of
     yardsticks = ", ".join(sql_string(y) for y in YARDSTICKS)
+    stock_roles = ", ".join(sql_string(r) for r in STOCK_ROLES)
     compounded = textwrap.indent(window_returns_sql("windows", "wanted", ("total_return",)), "    ")
     return f"""
 WITH params AS (
@@ -145,7 +156,7 @@ windows AS (
 members AS (
     SELECT ticker, role, ticker IN ({yardsticks}) AS is_yardstick
     FROM {universe}
-    WHERE role = 'stock' OR ticker IN ({yardsticks})
+    WHERE role IN ({stock_roles}) OR ticker IN ({yardsticks})
 ),
 wanted AS (
     SELECT r.trade_date, r.ticker, r.total_return, r.source
@@ -153,13 +164,18 @@ wanted AS (
     WHERE r.ticker IN (SELECT ticker FROM members) AND r.trade_date <= p.as_of
 ),
 compounded AS ({compounded}),
+through_the_end AS (
+    -- the window's last session with returns: a ticker that stopped before it is left out
+    SELECT * FROM compounded
+    QUALIFY last_session = max(last_session) OVER (PARTITION BY window_id)
+),
 ranked AS (
     SELECT
         *,
         {relative_return_sql("IWM", "window_id")} AS vs_iwm,
         {relative_return_sql("SPY", "window_id")} AS vs_spy,
         CASE WHEN NOT is_yardstick THEN {rank_sql("window_id, is_yardstick")} END AS rank
-    FROM compounded
+    FROM through_the_end
     JOIN members USING (ticker)
 )
 SELECT

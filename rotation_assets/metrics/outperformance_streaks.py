@@ -13,8 +13,9 @@ pair has no row do not break a run) with the same leader, ``small`` or ``large``
 - ``longest_since``: the ``end_date`` of the most recent earlier run (ending before this one
   starts) of the same pair and leader with ``sessions`` >= this run's; null if there is none.
   "The longest small-cap run since <longest_since>" (an equal run counts: "as long as").
-- ``is_current``: true only for the run that contains the pair's last session; a pair whose last
-  session is a tie has no current run.
+- ``is_current``: true only for the run that contains the pair's last session (its legs' last
+  common session, which for a pair whose leg stopped lies before the market's latest); a pair
+  whose last session is a tie has no current run.
 - ``source``: the combined price source of the pair_spreads rows of the run ('csv',
   'csv+synthetic', ...; ``metrics.provenance``).
 
@@ -59,13 +60,15 @@ OUTPERFORMANCE_STREAKS = TableSpec(
         Column(
             "small_return",
             "DOUBLE",
-            "Small side's total return compounded over the run: prod(1 + small_return) - 1.",
+            "Small leg's return compounded over the run, on the pair's basis (price or total "
+            "return): prod(1 + small_return) - 1.",
             nullable=False,
         ),
         Column(
             "large_return",
             "DOUBLE",
-            "Large side's total return compounded over the run: prod(1 + large_return) - 1.",
+            "Large leg's return compounded over the run, on the pair's basis: "
+            "prod(1 + large_return) - 1.",
             nullable=False,
         ),
         Column(
@@ -90,7 +93,9 @@ OUTPERFORMANCE_STREAKS = TableSpec(
         Column(
             "is_current",
             "BOOLEAN",
-            "True only for the run containing the pair's last session (none if that is a tie).",
+            "True only for the run containing the pair's last session (none if that is a tie); "
+            "for a pair whose leg stopped, its legs' last common session (the dashboard's "
+            "stale_since).",
             nullable=False,
         ),
         source_column("the pair_spreads rows of the run"),

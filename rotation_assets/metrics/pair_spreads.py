@@ -1,10 +1,16 @@
-"""``analytics.pair_spreads``: the daily total-return spread of each rotation pair.
+"""``analytics.pair_spreads``: the daily spread of each rotation pair, on the pair's basis.
 
-One row per pair and session on which BOTH sides have a total return (a ticker's first session
-has no return, and a side that starts later has none before it starts: such sessions have no
-row). Definitions, with returns simple (0.01 = +1%):
+A pair compares its legs on one basis (``reference.rotation_pairs.basis``, derived from the
+legs' return_basis): ``total_return`` (dividends reinvested: ETFs with an adjusted close,
+adjusted-only files) or ``price`` (a leg is a price index such as ^RUT, whose close carries no
+dividends). One row per pair and session on which BOTH legs have a return (a ticker's first
+session has no return, and a leg that starts later, or stops earlier, has none outside its own
+sessions: such sessions have no row, so a pair whose leg stops ends at the legs' last common
+session, never with half a row). Definitions, with returns simple (0.01 = +1%):
 
-- ``small_return`` / ``large_return``: the session's total return of the small / large side.
+- ``basis``: the pair's basis, as the pairs table states it.
+- ``small_return`` / ``large_return``: the session's return of the small / large leg on that
+  basis: its ``total_return`` for a total_return pair, its ``price_return`` for a price pair.
 - ``spread = small_return - large_return``, computed as exactly that subtraction, so the
   identity holds bit for bit in the stored values.
 - ``leader``: ``'small'`` when spread > 0, ``'large'`` when spread < 0, ``'tie'`` when spread == 0
@@ -28,26 +34,46 @@ PAIR_SPREADS = with_source(
         schema="analytics",
         name="pair_spreads",
         description=(
-            "Daily total-return spread of each small-cap vs large-cap pair: one row per pair and "
-            "NYSE session on which both sides have a total return. "
-            "spread = small_return - large_return exactly; leader is small (spread > 0), large "
-            "(spread < 0) or tie (spread = 0)."
+            "Daily spread of each rotation pair on the pair's basis (price or total return, "
+            "reference.rotation_pairs.basis): one row per pair and NYSE session on which both "
+            "legs have a return, so a pair whose leg stops ends at the legs' last common "
+            "session. spread = small_return - large_return exactly; leader is small (spread > "
+            "0), large (spread < 0) or tie (spread = 0)."
         ),
         columns=(
             Column("trade_date", "DATE", "NYSE session.", nullable=False),
             Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
-            Column("small", "VARCHAR", "Ticker of the small-cap side.", nullable=False),
-            Column("large", "VARCHAR", "Ticker of the large-cap side.", nullable=False),
+            Column(
+                "small",
+                "VARCHAR",
+                "Ticker of the small leg (small caps; value for a style pair).",
+                nullable=False,
+            ),
+            Column(
+                "large",
+                "VARCHAR",
+                "Ticker of the large leg (large caps; growth for a style pair).",
+                nullable=False,
+            ),
+            Column(
+                "basis",
+                "VARCHAR",
+                "What both returns are: total_return (dividends reinvested) or price (price "
+                "return), the pair's basis in reference.rotation_pairs.",
+                nullable=False,
+            ),
             Column(
                 "small_return",
                 "DOUBLE",
-                "Total return of the small-cap side over the session, simple (0.01 = +1%).",
+                "Return of the small leg over the session on the pair's basis, simple (0.01 = "
+                "+1%).",
                 nullable=False,
             ),
             Column(
                 "large_return",
                 "DOUBLE",
-                "Total return of the large-cap side over the session, simple (0.01 = +1%).",
+                "Return of the large leg over the session on the pair's basis, simple (0.01 = "
+                "+1%).",
                 nullable=False,
             ),
             Column(
@@ -84,36 +110,45 @@ def leader_of(spread: pd.Series) -> pd.Series:
 
 def pair_spreads_sql(returns: str, pairs: str, start: str | None = None) -> str:
     """SQL for the spreads of every session (>= ``start``, a SQL date expression, if given),
-    reading ``returns`` (trade_date, ticker, total_return, source) and ``pairs`` (pair_id,
-    small, large)."""
+    reading ``returns`` (trade_date, ticker, price_return, total_return, source) and ``pairs``
+    (pair_id, small, large, basis)."""
     since = f"s.trade_date >= {start}" if start else "TRUE"
+
+    def on_basis(leg: str) -> str:
+        return (
+            f"CAST(CASE WHEN p.basis = 'price' THEN {leg}.price_return "
+            f"ELSE {leg}.total_return END AS DOUBLE)"
+        )
+
     return f"""
 WITH legs AS (
-    SELECT p.pair_id, p.small, p.large, s.trade_date,
-           CAST(s.total_return AS DOUBLE) AS small_return,
-           CAST(l.total_return AS DOUBLE) AS large_return,
+    SELECT p.pair_id, p.small, p.large, p.basis, s.trade_date,
+           {on_basis("s")} AS small_return,
+           {on_basis("l")} AS large_return,
            {sql_sources_of("s.source", "l.source")} AS source
     FROM {pairs} p
-    -- both sides must have a return on the session (a null return is no return)
+    -- both legs must have a return on the session (a null return is no return)
     JOIN {returns} s ON s.ticker = p.small
     JOIN {returns} l ON l.ticker = p.large AND l.trade_date = s.trade_date
-    WHERE s.total_return IS NOT NULL AND l.total_return IS NOT NULL AND {since}
+    WHERE {since}
 )
-SELECT trade_date, pair_id, small, large, small_return, large_return,
+SELECT trade_date, pair_id, small, large, basis, small_return, large_return,
        small_return - large_return AS spread,
        {leader_sql("small_return - large_return")} AS leader,
        source
 FROM legs
+WHERE small_return IS NOT NULL AND large_return IS NOT NULL
 ORDER BY trade_date, pair_id
 """
 
 
 def pair_spreads(returns: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """Per pair and session where both sides have a total return: the returns, spread, leader
-    and source. ``returns`` has trade_date, ticker, total_return and source (other columns are
-    ignored); ``pairs`` has pair_id, small and large. Sorted by trade_date, pair_id.
+    """Per pair and session where both legs have a return on the pair's basis: the returns,
+    spread, leader and source. ``returns`` has trade_date, ticker, price_return, total_return
+    and source (other columns are ignored); ``pairs`` has pair_id, small, large and basis
+    (price or total_return). Sorted by trade_date, pair_id.
     """
     if returns.duplicated(["trade_date", "ticker"]).any():
-        raise ValueError("returns has more than one total_return for a ticker and session")
+        raise ValueError("returns has more than one row for a ticker and session")
     out = query_frames(pair_spreads_sql("returns", "pairs"), returns=returns, pairs=pairs)
     return PAIR_SPREADS.conform(out)

@@ -1,10 +1,12 @@
-"""``analytics.relative_strength``: total-return indices, their ratio and windowed measures.
+"""``analytics.relative_strength``: the legs' indices, their ratio and windowed measures.
 
 Built from the full history of ``analytics.pair_spreads``; one row per pair and session (one row
-per spread row). For a pair, number its spread rows k = 1..n in date order; k = 0 is the pair's
-*base*, a virtual session just before its first spread row where every index is 100. With
-``s_k`` / ``l_k`` the small / large total return and ``spread_k = s_k - l_k`` (pair_spreads'
-spread, taken as stored):
+per spread row, so a pair whose leg stops ends at the legs' last common session). Every return
+and index is on the pair's basis (``reference.rotation_pairs.basis``): total return (dividends
+reinvested) for the ETF pairs, price for the index pairs, whose legs are price indices. For a
+pair, number its spread rows k = 1..n in date order; k = 0 is the pair's *base*, a virtual
+session just before its first spread row where every index is 100. With ``s_k`` / ``l_k`` the
+small / large return and ``spread_k = s_k - l_k`` (pair_spreads' spread, taken as stored):
 
 - ``small_index_k = 100 * (1 + s_1) * ... * (1 + s_k)``, ``large_index_k`` likewise: the first
   spread session already includes its own return (its index is 100 * (1 + s_1), not 100).
@@ -84,8 +86,10 @@ RELATIVE_STRENGTH = with_source(
         schema="analytics",
         name="relative_strength",
         description=(
-            "Small-cap vs large-cap relative strength per pair and session: total-return indices "
-            "rebased to 100 just before the pair's first spread session, their ratio, the ratio's "
+            "Relative strength per rotation pair and session: the legs' indices on the pair's "
+            "basis (total return for ETF pairs, price for index pairs: "
+            "reference.rotation_pairs.basis) rebased to 100 just before the pair's first spread "
+            "session, their ratio, the ratio's "
             "drawdown, and ratio change, return difference and spread sum over 1, 5, 20, 60, 90 "
             "and 252 sessions and year to date, from the pair's whole analytics.pair_spreads "
             "history."
@@ -94,10 +98,16 @@ RELATIVE_STRENGTH = with_source(
             Column("trade_date", "DATE", "NYSE session.", nullable=False),
             Column("pair_id", "VARCHAR", "Rotation pair, e.g. IWM_SPY.", nullable=False),
             Column(
-                "small_return", "DOUBLE", "Small side's total return this session.", nullable=False
+                "small_return",
+                "DOUBLE",
+                "Small leg's return this session, on the pair's basis (price or total return).",
+                nullable=False,
             ),
             Column(
-                "large_return", "DOUBLE", "Large side's total return this session.", nullable=False
+                "large_return",
+                "DOUBLE",
+                "Large leg's return this session, on the pair's basis (price or total return).",
+                nullable=False,
             ),
             Column(
                 "spread",
@@ -108,15 +118,16 @@ RELATIVE_STRENGTH = with_source(
             Column(
                 "small_index",
                 "DOUBLE",
-                "Small side's total-return index: 100 * prod(1 + small_return) over the pair's "
-                "sessions up to and including this one (100 just before the first).",
+                "Small leg's index on the pair's basis (a total-return index for a total_return "
+                "pair, a price index for a price pair): 100 * prod(1 + small_return) over the "
+                "pair's sessions up to and including this one (100 just before the first).",
                 nullable=False,
             ),
             Column(
                 "large_index",
                 "DOUBLE",
-                "Large side's total-return index: 100 * prod(1 + large_return) over the pair's "
-                "sessions up to and including this one (100 just before the first).",
+                "Large leg's index on the pair's basis: 100 * prod(1 + large_return) over the "
+                "pair's sessions up to and including this one (100 just before the first).",
                 nullable=False,
             ),
             Column(

@@ -2,9 +2,15 @@
 
 A DuckDB VIEW over the analytics tables, so it is never stale against them:
 
+- the pair's comparison (size or style) and basis (price or total return) from
+  ``reference.rotation_pairs``: every measure of the row is on that basis;
 - the pair's latest row of ``analytics.relative_strength`` (its newest session): the year-to-date,
   20- and 60-session ratio change, return difference and spread sum, the 252-session ratio change
   and its point-in-time percentile;
+- whether the pair is stale: its latest session (the legs' last common session) is before the
+  warehouse's latest session (``analytics.daily_returns``), because a leg's series stopped; then
+  ``stale_since`` is that session and ``stale_legs`` names the legs that stopped, each with its
+  last session;
 - the pair's current streak (``analytics.outperformance_streaks`` where ``is_current``): leader,
   sessions, start and ``longest_since``; null when the last session was a tie;
 - the pair's valuation discount (``analytics.valuation_gap``, rows with this pair_id) as of
@@ -79,21 +85,45 @@ ROTATION_DASHBOARD = TableSpec(
     schema="analytics",
     name="rotation_dashboard",
     description=(
-        "VIEW: one row per rotation pair with its latest session's year-to-date, 20- and "
-        "60-session relative measures, the current streak and since when it is the longest, the "
-        "252-session ratio change with its percentile, and valuation as of that session: the "
-        "published small/large P/E discount, the price-only proxy's 25-year percentile and the "
-        "S&P 500's CAPE and trailing P/E against their history. Always current with the "
-        "analytics tables it reads."
+        "VIEW: one row per rotation pair with its basis (price or total return), its latest "
+        "session's year-to-date, 20- and 60-session relative measures, whether it is stale (a "
+        "leg's series stopped: since when, and which leg), the current streak and since when it "
+        "is the longest, the 252-session ratio change with its percentile, and valuation as of "
+        "that session: the published small/large P/E discount, the price-only proxy's 25-year "
+        "percentile and the S&P 500's CAPE and trailing P/E against their history. Always "
+        "current with the analytics tables it reads."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair from reference.rotation_pairs."),
-        Column("small", "VARCHAR", "Ticker of the small-cap side."),
-        Column("large", "VARCHAR", "Ticker of the large-cap side."),
+        Column("small", "VARCHAR", "Ticker of the small leg (small caps; value for a style pair)."),
+        Column(
+            "large", "VARCHAR", "Ticker of the large leg (large caps; growth for a style pair)."
+        ),
+        Column("comparison", "VARCHAR", "size (small vs large caps) or style (value vs growth)."),
+        Column(
+            "basis",
+            "VARCHAR",
+            "What the measures compare: total_return (dividends reinvested) or price (price "
+            "indices), from reference.rotation_pairs.",
+        ),
         Column(
             "trade_date",
             "DATE",
-            "The pair's latest session in analytics.relative_strength; null before its first.",
+            "The pair's latest session in analytics.relative_strength (its legs' last common "
+            "session); null before its first.",
+        ),
+        Column(
+            "stale_since",
+            "DATE",
+            "The pair's latest session when it is before the warehouse's latest session (a leg's "
+            "series stopped there, so every measure of the row is as of then); null when the "
+            "pair is current or has no session yet.",
+        ),
+        Column(
+            "stale_legs",
+            "VARCHAR",
+            "When stale_since is set: the legs whose series stopped, each with its last "
+            "session, e.g. 'IWO (last 2026-06-08)'; null otherwise.",
         ),
         Column(
             "source",
@@ -146,10 +176,24 @@ streak AS (
     SELECT pair_id, leader, sessions, start_date, longest_since
     FROM analytics.outperformance_streaks
     WHERE is_current
+),
+market AS (
+    SELECT max(trade_date) AS latest FROM analytics.daily_returns
+),
+leg_end AS (
+    SELECT ticker, max(trade_date) AS last_session FROM analytics.daily_returns GROUP BY ticker
 )
 SELECT
-    p.pair_id, p.small, p.large,
-    l.trade_date, l.source, l.ratio,
+    p.pair_id, p.small, p.large, p.comparison, p.basis,
+    l.trade_date,
+    CASE WHEN l.trade_date < m.latest THEN l.trade_date END AS stale_since,
+    CASE WHEN l.trade_date < m.latest THEN nullif(concat_ws(', ',
+        CASE WHEN se.last_session < m.latest
+             THEN p.small || ' (last ' || strftime(se.last_session, '%Y-%m-%d') || ')' END,
+        CASE WHEN le.last_session < m.latest
+             THEN p.large || ' (last ' || strftime(le.last_session, '%Y-%m-%d') || ')' END
+    ), '') END AS stale_legs,
+    l.source, l.ratio,
     l.ratio_change_ytd, l.return_difference_ytd, l.spread_sum_ytd,
     l.ratio_change_20, l.return_difference_20, l.spread_sum_20,
     l.ratio_change_60, l.return_difference_60, l.spread_sum_60,
@@ -172,6 +216,9 @@ SELECT
     h.trailing_pe_percentile_25y AS sp500_trailing_pe_percentile_25y,
     h.trailing_pe_percentile_since_1881 AS sp500_trailing_pe_percentile_since_1881
 FROM reference.rotation_pairs p
+CROSS JOIN market m
+LEFT JOIN leg_end se ON se.ticker = p.small
+LEFT JOIN leg_end le ON le.ticker = p.large
 LEFT JOIN latest l USING (pair_id)
 LEFT JOIN streak s USING (pair_id)
 -- Point in time: no figure published after the pair's latest session.

@@ -22,8 +22,8 @@ valuation_points`` says what each field means and how index names are classed).
 
 ``analytics.valuation_price_proxy`` is a PRICE-ONLY PROXY, NOT A VALUATION: it uses no earnings.
 Per pair and session t, with ``ratio`` the small/large ratio of ``analytics.relative_strength``
-(100 * small total-return index / large total-return index; price indices for ^RUT, ^GSPC,
-^IXIC):
+(100 * small index / large index on the pair's basis: price for the index pairs, total
+return for the ETF pairs):
 
 - the *window* is the pair's sessions with trade_date in [t - 25 calendar years, t] (both ends
   included; 25 years before 29 February is 28 February), so it only looks back and later rows

@@ -35,6 +35,7 @@ HELPER_COLUMNS = (HIGH_TOLERANT, BODY_HIGH, BODY_LOW_TOLERANT)
 
 _KEY = ("trade_date", "ticker")
 _OHLC = ["open", "high", "low", "close"]
+_BAR_PARTS = ("open", "high", "low")
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,8 @@ def _with_helper_columns(frame: pd.DataFrame, tolerance: float) -> pd.DataFrame:
 def _expectations(gxe: Any, spec: TableSpec, price_fields: list[str]) -> list[Any]:
     """The suite, in a fixed order; ``meta`` carries the rule name and the real columns."""
 
+    from great_expectations.expectations.row_conditions import Column
+
     def meta(check: str, columns: list[str]) -> dict[str, Any]:
         return {"check": check, "columns": columns}
 
@@ -248,11 +251,24 @@ def _expectations(gxe: Any, spec: TableSpec, price_fields: list[str]) -> list[An
             meta=meta("columns_match_raw_prices", spec.column_names),
         )
     ]
-    out += [
-        gxe.ExpectColumnValuesToNotBeNull(column=c.name, meta=meta(f"{c.name}_not_null", [c.name]))
-        for c in spec.columns
-        if not c.nullable
-    ]
+    for c in spec.columns:
+        if not c.nullable:
+            out.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=c.name, meta=meta(f"{c.name}_not_null", [c.name])
+                )
+            )
+        elif c.name in _BAR_PARTS:
+            # A close-only bar leaves open, high and low all empty; one of them missing beside
+            # the others is a defect (price_rules.null_prices_sql says the same).
+            first, second = (Column(p).is_not_null() for p in _BAR_PARTS if p != c.name)
+            out.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=c.name,
+                    row_condition=first | second,
+                    meta=meta(f"{c.name}_not_null", [c.name]),
+                )
+            )
     out += [
         gxe.ExpectColumnValuesToBeBetween(
             column=c, min_value=0, strict_min=True, meta=meta(f"{c}_positive", [c])

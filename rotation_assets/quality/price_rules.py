@@ -19,6 +19,7 @@ import pandas as pd
 
 from rotation_assets.metrics.sql_on_frames import query_frames
 from rotation_assets.sources.base import PRICE_FIELDS
+from rotation_assets.trading_days import previous_session, sessions_between
 
 # Vendors round open/high/low/close separately: allow 0.1% before calling a bar inconsistent.
 OHLC_TOLERANCE = 0.001
@@ -27,12 +28,25 @@ LARGE_MOVE_THRESHOLD = 0.25
 
 # The rules that block a write, as the checks that re-run them on stored rows describe them.
 BLOCKING_RULES = {
-    "expected_tickers_present": "Every universe ticker listed by the session has a bar.",
-    "no_null_prices": "open, high, low, close and adj_close are all present.",
+    "expected_tickers_present": "No hole: every universe ticker has a bar on every session from "
+    "its first trading date up to its last bar (or its last_trading_date), and its first bar in "
+    "the window follows its last stored one. A series that stops early is a stale tail "
+    "(no_stale_tails, a warning), not a hole.",
+    "no_null_prices": "close and adj_close are present; open, high and low are all present or "
+    "all empty (a close-only bar).",
     "prices_positive": "Every price is > 0.",
     "ohlc_consistent": "low <= min(open, close) and max(open, close) <= high, within 0.1%.",
     "unique_trade_date_ticker": "One bar per (trade_date, ticker).",
 }
+STALE_TAILS = "no_stale_tails"
+STALE_TAILS_DESCRIPTION = (
+    "Warns for each ticker whose bars stop before the window's last session (a stale tail: no "
+    "bar after some session, none missing before it), naming the ticker and its last session. "
+    "Its rows load up to there and nothing else is blocked; a universe last_trading_date ends "
+    "what is expected of a delisted ticker."
+)
+# Bars whose open, high and low are all empty carry only a close (some vendors' older rows).
+BAR_PARTS = ("open", "high", "low")
 
 
 @dataclass(frozen=True)
@@ -65,12 +79,14 @@ class RuleResult:
 
 
 def _describe_row(row: dict) -> str:
-    date = row.get("trade_date")
-    if isinstance(date, pd.Timestamp | dt.date):
-        date = pd.Timestamp(date).date().isoformat()
     details = ", ".join(
         f"{k}={_fmt(v)}" for k, v in row.items() if k not in ("trade_date", "ticker")
     )
+    if "trade_date" not in row:  # a per-ticker finding (a stale tail)
+        return f"{row.get('ticker')}" + (f" ({details})" if details else "")
+    date = row.get("trade_date")
+    if isinstance(date, pd.Timestamp | dt.date):
+        date = pd.Timestamp(date).date().isoformat()
     return f"{row.get('ticker')} on {date}" + (f" ({details})" if details else "")
 
 
@@ -97,10 +113,17 @@ def missing_tickers_sql(bars: str, expected: str) -> str:
     )
 
 
+def _missing(field: str) -> str:
+    return f"({field} IS NULL OR isnan({field}))"
+
+
 def null_prices_sql(bars: str) -> str:
-    """Rows with a missing open, high, low, close or adj_close (volume may be empty)."""
-    missing = " OR ".join(f"{f} IS NULL OR isnan({f})" for f in PRICE_FIELDS)
-    return f"SELECT trade_date, ticker, {_FIELDS} FROM {bars} WHERE {missing} {_ORDER}"
+    """Rows with a missing close or adj_close, or with some but not all of open, high and low
+    (a close-only bar has all three empty; volume may always be empty)."""
+    parts = [_missing(f) for f in BAR_PARTS]
+    partial = f"(({' OR '.join(parts)}) AND NOT ({' AND '.join(parts)}))"
+    bad = " OR ".join([_missing("close"), _missing("adj_close"), partial])
+    return f"SELECT trade_date, ticker, {_FIELDS} FROM {bars} WHERE {bad} {_ORDER}"
 
 
 def nonpositive_prices_sql(bars: str) -> str:
@@ -143,6 +166,30 @@ def large_moves_sql(bars: str, threshold: float = LARGE_MOVE_THRESHOLD) -> str:
     """
 
 
+def stale_tails_sql(
+    bars: str, universe: str, sessions: str, history: str, window_start: str
+) -> str:
+    """One row per ticker whose bars stop before the window's last session it is expected on:
+    ticker, last_session (its last bar in ``bars``, else its last stored bar before the window),
+    sessions_without_bar (expected sessions of the window after it) and through (the last
+    of them). Relations as for ``expected_bars_sql``; ``window_start`` a SQL date expression.
+    A ticker with no bar at all (none delivered, none stored) is missing, not stale."""
+    return f"""
+        WITH delivered AS (SELECT ticker, max(trade_date) AS last_bar FROM {bars} GROUP BY ticker)
+        SELECT u.ticker, coalesce(d.last_bar, h.last_stored) AS last_session,
+               count(*) AS sessions_without_bar, max(s.trade_date) AS through
+        FROM {sessions} s
+        JOIN {universe} u ON u.first_trading_date <= s.trade_date
+            AND (u.last_trading_date IS NULL OR s.trade_date <= u.last_trading_date)
+        LEFT JOIN delivered d ON d.ticker = u.ticker
+        LEFT JOIN {history} h ON h.ticker = u.ticker
+        WHERE s.trade_date >= {window_start}
+          AND s.trade_date > coalesce(d.last_bar, h.last_stored)
+        GROUP BY u.ticker, coalesce(d.last_bar, h.last_stored)
+        ORDER BY u.ticker
+    """
+
+
 def audit(con: duckdb.DuckDBPyConnection, bars: str, expected: str) -> list[RuleResult]:
     """Every blocking rule over ``bars``: what must hold before the rows are published.
 
@@ -156,8 +203,9 @@ def audit(con: duckdb.DuckDBPyConnection, bars: str, expected: str) -> list[Rule
         "unique_trade_date_ticker": duplicate_keys_sql(bars),
     }
     descriptions = {
-        "expected_tickers_present": "every universe ticker listed by the session has a bar",
-        "no_null_prices": "open, high, low, close and adj_close are all present",
+        "expected_tickers_present": "no hole: every universe ticker has a bar on every session "
+        "from its first trading date up to its last bar",
+        "no_null_prices": "close and adj_close are present; open, high and low all or none",
         "prices_positive": "every price is > 0",
         "ohlc_consistent": "low <= min(open, close) and max(open, close) <= high within "
         f"{OHLC_TOLERANCE:.1%}",
@@ -175,11 +223,77 @@ def _timestamps(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def expected_bars_sql(universe: str, sessions: str) -> str:
-    """(trade_date, ticker) each session must have: every universe ticker listed by then."""
-    return (
-        f"SELECT s.trade_date, u.ticker FROM {sessions} s "
-        f"JOIN {universe} u ON u.first_trading_date <= s.trade_date"
+def expected_bars_sql(
+    universe: str, sessions: str, bars: str, history: str, window_start: str
+) -> str:
+    """(trade_date, ticker) the bars must hold: a missing one is a hole.
+
+    ``universe`` (ticker, first_trading_date, last_trading_date), ``sessions`` (trade_date: the
+    window's sessions, preceded by those since the earliest last stored bar of ``history``),
+    ``bars`` (the window's bars), ``history`` (ticker, last_stored: each ticker's last stored
+    bar before the window), ``window_start`` a SQL date expression. Per ticker listed and not
+    delisted on the session:
+
+    - in the window, every session up to its last bar there; a ticker with no bar in the window
+      is expected on none if it has stored history (it stopped: a stale tail, ``stale_tails_sql``)
+      and on every session if it has none (it is missing);
+    - before the window, when it has bars in the window: every session after its last stored
+      bar, so a series that resumes after a gap is a hole too.
+    """
+    return f"""
+        WITH delivered AS (SELECT ticker, max(trade_date) AS last_bar FROM {bars} GROUP BY ticker)
+        SELECT s.trade_date, u.ticker
+        FROM {sessions} s
+        JOIN {universe} u ON u.first_trading_date <= s.trade_date
+            AND (u.last_trading_date IS NULL OR s.trade_date <= u.last_trading_date)
+        LEFT JOIN delivered d ON d.ticker = u.ticker
+        LEFT JOIN {history} h ON h.ticker = u.ticker
+        WHERE CASE WHEN s.trade_date >= {window_start}
+                   THEN s.trade_date <= coalesce(d.last_bar, h.last_stored, s.trade_date)
+                   ELSE d.last_bar IS NOT NULL AND s.trade_date > h.last_stored END
+    """
+
+
+def register_window(
+    con: duckdb.DuckDBPyConnection,
+    universe: pd.DataFrame,
+    sessions: list[dt.date],
+    history: pd.DataFrame,
+) -> str:
+    """Register what ``expected_bars_sql`` and ``stale_tails_sql`` read as ``universe``,
+    ``sessions`` and ``history`` on ``con``; return the window's start as a SQL date.
+
+    ``universe`` has ticker, first_trading_date and (optionally) last_trading_date; ``history``
+    ticker and last_stored (each ticker's last stored bar before the window; may be empty). The
+    sessions start early enough to hold every session after a last stored bar that is older
+    than the session before the window (where a resumed series would have a hole)."""
+    start = sessions[0]
+    calendar = list(sessions)
+    stored = pd.to_datetime(history["last_stored"]) if len(history) else pd.Series([])
+    older = stored[stored < pd.Timestamp(previous_session(start))]
+    if len(older):
+        calendar = sessions_between(older.min().date() + dt.timedelta(days=1), start) + calendar
+        calendar = sorted(set(calendar))
+    frame = universe[["ticker", "first_trading_date"]].copy()
+    frame["last_trading_date"] = universe.get("last_trading_date", pd.NaT)
+    con.register("universe", frame.astype({"last_trading_date": "datetime64[ns]"}))
+    con.register("sessions", pd.DataFrame({"trade_date": pd.to_datetime(calendar)}))
+    con.register(
+        "history",
+        pd.DataFrame(
+            {
+                "ticker": history["ticker"].astype(str).to_numpy() if len(history) else [],
+                "last_stored": pd.to_datetime(stored.to_numpy()),
+            }
+        ),
+    )
+    return f"DATE '{start.isoformat()}'"
+
+
+def no_history() -> pd.DataFrame:
+    """A ``history`` relation with no ticker: nothing stored before the window."""
+    return pd.DataFrame(
+        {"ticker": pd.Series(dtype="object"), "last_stored": pd.Series(dtype="datetime64[ns]")}
     )
 
 
@@ -254,3 +368,25 @@ def audit_prices(
         con.register("bars", _bars(frame))
         con.register("expected", _expected_frame(expected, sessions))
         return audit(con, "bars", "expected")
+
+
+def holes_and_stale_tails(
+    frame: pd.DataFrame,
+    universe: pd.DataFrame,
+    sessions: list[dt.date],
+    history: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The holes (trade_date, ticker: bars missing between delivered ones, or a ticker with no
+    bar at all) and the stale tails (ticker, last_session, sessions_without_bar, through) of a
+    window of bars, as ``expected_bars_sql`` and ``stale_tails_sql`` define them."""
+    with duckdb.connect() as con:
+        start = register_window(
+            con, universe, sessions, history if history is not None else no_history()
+        )
+        con.register("bars", _bars(frame))
+        expected = f"({expected_bars_sql('universe', 'sessions', 'bars', 'history', start)})"
+        holes = con.execute(missing_tickers_sql("bars", expected)).df()
+        stale = con.execute(stale_tails_sql("bars", "universe", "sessions", "history", start)).df()
+    return _timestamps(holes), stale.astype(
+        {"last_session": "datetime64[ns]", "through": "datetime64[ns]"}
+    )

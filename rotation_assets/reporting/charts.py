@@ -2,10 +2,12 @@
 
 Each function takes analytics frames as read from the warehouse and draws one chart:
 
-- ``rebased_pair_chart``: two total-return indices (IWM and QQQ by default) rebased to 100 at
-  the close ``sessions`` sessions before the latest (the chart commentators post).
-- ``ratio_history_chart``: per pair, the small/large ratio over its whole history, with
-  same-leader streaks of ``min_streak``+ sessions shaded and detected rotation episodes marked.
+- ``rebased_pair_chart``: one pair's two indices (IWM and QQQ by default; total return for
+  that ETF pair) rebased to 100 at the close ``sessions`` sessions before the latest (the chart
+  commentators post).
+- ``ratio_history_chart``: per pair, the small/large ratio over its whole history on the pair's
+  basis (price or total return), with same-leader streaks of ``min_streak``+ sessions shaded and
+  detected rotation episodes marked; a pair whose leg stopped says since when.
 - ``valuation_gap_chart``: the small-cap P/E discount (1 - small P/E / large P/E) over time per
   compared pair of indices.
 - ``episode_overlay_chart``: per pair, the current episode's ratio path rebased to 100 at its
@@ -30,6 +32,8 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 SYNTHETIC_LABEL = "SYNTHETIC DATA - not market data"
+# How a pair's basis (reference.rotation_pairs.basis) reads in titles and labels.
+BASIS_LABELS = {"total_return": "total return", "price": "price"}
 NO_VALUATION_DATA = "no valuation data"
 DPI = 100
 SMALL_COLOR = "tab:green"
@@ -110,15 +114,22 @@ def rebased_paths(rows: pd.DataFrame, sessions: int) -> pd.DataFrame:
     )
 
 
+def basis_label(basis: str | None) -> str:
+    """'total return' or 'price' for a pair's basis; 'return' when it is not known."""
+    return BASIS_LABELS.get(str(basis), "return")
+
+
 def rebased_pair_chart(
     relative: pd.DataFrame,
     pair_id: str = "IWM_QQQ",
     small: str = "IWM",
     large: str = "QQQ",
     sessions: int = 90,
+    basis: str = "total_return",
 ) -> bytes:
-    """Both sides' total-return indices over the pair's last ``sessions`` sessions, rebased to
-    100 at the close before them (so the end values are the ``sessions``-session returns).
+    """Both legs' indices on the pair's ``basis`` (total_return or price) over the pair's last
+    ``sessions`` sessions, rebased to 100 at the close before them (so the end values are the
+    ``sessions``-session returns).
 
     ``relative`` holds analytics.relative_strength rows (trade_date, pair_id, small_index,
     large_index, source). With fewer rows, the pair's whole history from its base (100).
@@ -127,9 +138,10 @@ def rebased_pair_chart(
     fig = Figure(figsize=(11, 5.5), layout="constrained")
     ax = fig.add_subplot()
     synthetic = is_synthetic(rows["source"]) if "source" in rows else False
+    measure = basis_label(basis)
     if rows.empty:
         _empty_axes(ax, f"no {pair_id} data yet")
-        return _finish(fig, f"{small} vs {large}: total return rebased to 100", synthetic)
+        return _finish(fig, f"{small} vs {large}: {measure} rebased to 100", synthetic)
 
     paths = rebased_paths(rows, sessions)
     dates, small_path, large_path = paths["trade_date"], paths["small"], paths["large"]
@@ -149,12 +161,12 @@ def rebased_pair_chart(
     ax.axhline(100, color="grey", linewidth=0.8, linestyle="--")
     gap = float(small_path.iloc[-1] - large_path.iloc[-1])
     n = len(paths) - 1
-    ax.set_ylabel("total-return index (100 = close before the window)")
+    ax.set_ylabel(f"{measure} index (100 = close before the window)")
     ax.legend(loc="upper left", title=f"gap {gap:+.1f} pp over {n} sessions")
     ax.grid(alpha=0.3)
     ax.margins(x=0.08)
     last = rows["trade_date"].iloc[-1].date()
-    title = f"{small} vs {large}: total return rebased to 100, last {n} sessions to {last}"
+    title = f"{small} vs {large}: {measure} rebased to 100, last {n} sessions to {last}"
     return _finish(fig, title, synthetic)
 
 
@@ -169,10 +181,15 @@ def ratio_history_chart(
     episodes: pd.DataFrame,
     pair_ids: list[str],
     min_streak: int = 10,
+    bases: dict[str, str] | None = None,
 ) -> bytes:
     """One panel per pair: the ratio (100 * small index / large index, log scale) over its
     history; streaks of ``min_streak``+ sessions shaded green (small led) or red (large led);
-    rotation episodes as orange bars along the top of the panel."""
+    rotation episodes as orange bars along the top of the panel. ``bases`` (pair_id -> basis)
+    names each panel's basis; a pair whose rows end before the latest pair's is marked stale
+    since its last session."""
+    bases = bases or {}
+    latest = pd.to_datetime(relative["trade_date"]).max() if not relative.empty else None
     fig = Figure(figsize=(12, 3.2 * max(len(pair_ids), 1) + 0.8), layout="constrained")
     axes = fig.subplots(max(len(pair_ids), 1), 1, squeeze=False)[:, 0]
     synthetic = is_synthetic(relative["source"]) if "source" in relative else False
@@ -188,12 +205,16 @@ def ratio_history_chart(
         _spans(ax, episodes[episodes["pair_id"] == pair_id], EPISODE_COLOR, ymin=0.93, ymax=1.0)
         ax.plot(rows["trade_date"], rows["ratio"], color="black", linewidth=1)
         n_episodes = int((episodes["pair_id"] == pair_id).sum())
+        last = rows["trade_date"].iloc[-1]
+        basis = f" ({basis_label(bases[pair_id])})" if pair_id in bases else ""
+        stale = f"  STALE since {last.date()}: a leg's series stopped" if last < latest else ""
         ax.set_title(
-            f"{pair_id}: ratio {rows['ratio'].iloc[-1]:.1f} on {rows['trade_date'].iloc[-1].date()}"
+            f"{pair_id}{basis}: ratio {rows['ratio'].iloc[-1]:.1f} on {last.date()}"
             f"  ({_count(len(pair_streaks), f'streak of {min_streak}+ sessions')}, "
-            f"{_count(n_episodes, 'episode')})",
+            f"{_count(n_episodes, 'episode')}){stale}",
             fontsize=11,
             loc="left",
+            color="darkred" if stale else "black",
         )
         ax.set_ylabel("ratio (100 = pair's start)")
         ax.grid(alpha=0.3, which="both")
@@ -214,7 +235,10 @@ def ratio_history_chart(
         loc="outside lower center",
         ncols=3,
     )
-    title = "Small/large ratio (100 * small total-return index / large), rising = small caps lead"
+    title = (
+        "Small/large ratio (100 * small index / large index), each pair on its basis: price "
+        "or total return\nrising = small caps lead (value leads, for a style pair)"
+    )
     return _finish(fig, title, synthetic)
 
 

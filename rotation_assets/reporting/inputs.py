@@ -80,7 +80,11 @@ def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
         if table_exists(con, VALUATION_HISTORY.schema, VALUATION_HISTORY.name):
             standing = con.execute(standing_sql(f"DATE '{latest.date()}'")).df()
     needed = [spec for name, spec in _specs().items() if name in _DASHBOARD_READS]
-    needed += [table("analytics.valuation_price_proxy"), VALUATION_HISTORY]
+    needed += [
+        table("analytics.daily_returns"),
+        table("analytics.valuation_price_proxy"),
+        VALUATION_HISTORY,
+    ]
     if all(table_exists(con, spec.schema, spec.name) for spec in needed):
         dashboard = read_dashboard(con)
     else:
@@ -89,9 +93,11 @@ def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
 
 
 CHARTS = {
-    "iwm_qqq_rebased": "IWM vs QQQ total return rebased to 100 over the last 90 sessions",
-    "ratio_history": "Each pair's small/large ratio over its history, streaks of 10+ sessions "
-    "and rotation episodes shaded",
+    "iwm_qqq_rebased": "IWM vs QQQ total return (dividends reinvested) rebased to 100 over the "
+    "last 90 sessions",
+    "ratio_history": "Each pair's small/large ratio over its history on the pair's basis (price "
+    "for index pairs, total return for ETF pairs), streaks of 10+ sessions and rotation episodes "
+    "shaded, stale pairs marked",
     "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures "
     "up to the latest session)",
     "episode_overlay": "The current rotation episode over its most similar past episodes",
@@ -104,11 +110,14 @@ def render_chart(name: str, inputs: ReportInputs) -> bytes:
     from rotation_assets.reporting import charts
 
     pair_ids = list(inputs.pairs["pair_id"])
+    bases = dict(zip(inputs.pairs["pair_id"], inputs.pairs["basis"], strict=True))
     if name == "iwm_qqq_rebased":
-        return charts.rebased_pair_chart(inputs.relative, "IWM_QQQ", "IWM", "QQQ", 90)
+        return charts.rebased_pair_chart(
+            inputs.relative, "IWM_QQQ", "IWM", "QQQ", 90, bases.get("IWM_QQQ", "total_return")
+        )
     if name == "ratio_history":
         return charts.ratio_history_chart(
-            inputs.relative, inputs.streaks, inputs.episodes, pair_ids
+            inputs.relative, inputs.streaks, inputs.episodes, pair_ids, bases=bases
         )
     if name == "valuation_gap":
         return charts.valuation_gap_chart(inputs.valuation)

@@ -39,6 +39,7 @@ figure { margin: 16px 0 28px; } figure img { max-width: 100%; border: 1px solid 
 figcaption { color: #555; font-size: 13px; }
 .verdict-confirmed { background: #e3f4e3; } .verdict-close { background: #fff6d6; }
 .verdict-contradicted { background: #fde2e2; } .verdict-not_computable { background: #eee; }
+.stale { background: #fff3e0; border-left: 4px solid #e65100; padding: 4px 12px; }
 """
 
 
@@ -84,7 +85,9 @@ def html_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]], row_cla
 
 DASHBOARD_COLUMNS = [
     ("pair_id", "pair", "text"),
+    ("basis", "basis", "text"),
     ("trade_date", "latest session", "date"),
+    ("stale_since", "stale since", "date"),
     ("ratio_change_ytd", "ratio YTD", "pct"),
     ("return_difference_ytd", "return diff YTD", "pct"),
     ("spread_sum_ytd", "spread sum YTD", "pct"),
@@ -151,6 +154,25 @@ def valuation_standing(standing: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def stale_pairs_note(dashboard: pd.DataFrame) -> str:
+    """A paragraph naming each stale pair (a leg's series stopped), since when and which leg;
+    empty when every pair is current."""
+    if dashboard.empty or "stale_since" not in dashboard:
+        return ""
+    stale = dashboard[dashboard["stale_since"].notna()].sort_values("pair_id")
+    if stale.empty:
+        return ""
+    items = "".join(
+        f"<li><b>{html.escape(str(row.pair_id))}</b>: stale since "
+        f"{pd.Timestamp(row.stale_since).date()}; stopped: "
+        f"{html.escape(row.stale_legs if isinstance(row.stale_legs, str) else 'a leg')}. "
+        "Its figures are as of that session.</li>"
+        for row in stale.itertuples()
+    )
+    heading = "<b>Stale pairs</b> (a leg's series stopped before the latest session):"
+    return f'<div class="stale"><p>{heading}</p><ul>{items}</ul></div>'
+
+
 def streak_records(streaks: pd.DataFrame) -> pd.DataFrame:
     """Per pair and leader: the longest run (the most recent if several share the record), with
     the length and start of the current run when it is that leader's."""
@@ -189,8 +211,8 @@ PARALLEL_COLUMNS = [
     ("first_session", "from", "date"),
     ("last_session", "to", "date"),
     ("sessions", "sessions", "int"),
-    ("small_total_return", "small TR", "pct"),
-    ("large_total_return", "large TR", "pct"),
+    ("small_total_return", "small return (pair basis)", "pct"),
+    ("large_total_return", "large return (pair basis)", "pct"),
     ("relative_return", "relative", "pct"),
     ("small_led_share", "small-led share", "share"),
     ("longest_small_streak", "longest small streak", "int"),
@@ -281,12 +303,17 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">Price source: <b>{html.escape(inputs.source)}</b> &middot; '
         f"warehouse {html.escape(warehouse_path)} &middot; generated {generated}. Returns are "
-        "simple (+1.0% = 0.01); ratio = 100 &times; small total-return index / large.</p>",
+        "simple (+1.0% = 0.01); ratio = 100 &times; small index / large index, each pair on "
+        "its basis: <b>price</b> for the index pairs (^RUT, ^GSPC, ^IXIC and ^NDX are price "
+        "indices, without dividends), <b>total return</b> (dividends reinvested) for the ETF "
+        "pairs.</p>",
         "<h2>Dashboard</h2>",
-        "<p>One row per pair (<code>analytics.rotation_dashboard</code>): ratio change, "
-        "return difference and spread sum year to date and over 20, 60 and 252 sessions; "
-        "the current streak and since when it is the longest; the latest published P/E "
-        "discount.</p>",
+        "<p>One row per pair (<code>analytics.rotation_dashboard</code>): its basis, ratio "
+        "change, return difference and spread sum year to date and over 20, 60 and 252 "
+        "sessions; the current streak and since when it is the longest; the latest published "
+        "P/E discount. A pair is stale when a leg's series stopped: its row is as of the legs' "
+        "last common session.</p>",
+        stale_pairs_note(inputs.dashboard),
         html_table(inputs.dashboard, DASHBOARD_COLUMNS),
         "<h2>Valuation</h2>",
         "<p>Large caps against their own history: the S&amp;P 500's CAPE and trailing P/E "
@@ -314,7 +341,7 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
         html_table(streak_records(inputs.streaks), STREAK_COLUMNS),
         "<h2>Historical parallels</h2>",
         "<p>Seeded periods measured per pair (<code>analytics.historical_parallels</code>; "
-        "total returns).</p>",
+        "returns on each pair's basis: price for index pairs, total return for ETF pairs).</p>",
         html_table(
             inputs.parallels.sort_values(["period_id", "pair_id"])
             if not inputs.parallels.empty

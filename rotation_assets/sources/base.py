@@ -2,7 +2,10 @@
 
 Every source returns one row per (trade_date, ticker) with ``PRICE_FRAME_COLUMNS``: ``close``
 split-adjusted, ``adj_close`` split- and dividend-adjusted. A ticker is only asked for on
-sessions on or after its first trading date. Failures are typed so that the loader can tell a
+sessions on or after its first trading date (and up to its last, for a delisted one). A source
+delivers what it has: a ticker whose series stopped comes back with fewer bars, or none, and the
+audit tells a stale tail (no bars after some session: a warning) from a hole (a session missing
+between two delivered ones: blocking). Failures are typed so that the loader can tell a
 retryable condition (rate limit, network) from bad data. The Dagster resources that choose a
 source live in ``rotation_assets.defs.prices.sources``.
 """
@@ -63,8 +66,15 @@ class BarSource(Protocol):
         """True when ``fetch`` also returns ``ACTION_COLUMNS`` (dividends and splits)."""
         ...
 
-    def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
-        """Bars in ``PRICE_FRAME_COLUMNS`` (plus ``ACTION_COLUMNS`` if it records actions)."""
+    def fetch(
+        self,
+        tickers: list[str],
+        start: dt.date,
+        end: dt.date,
+        with_history: frozenset[str] = frozenset(),
+    ) -> pd.DataFrame:
+        """Bars in ``PRICE_FRAME_COLUMNS`` (plus ``ACTION_COLUMNS`` if it records actions).
+        A ticker of ``with_history`` (stored bars before ``start``) may come back with none."""
         ...
 
 

@@ -16,14 +16,23 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from rotation_assets.quality.price_rules import RuleResult, audit, expected_bars_sql
-from rotation_assets.reference.universe import expected_tickers
+from rotation_assets.quality.price_rules import (
+    STALE_TAILS,
+    RuleResult,
+    audit,
+    expected_bars_sql,
+    no_history,
+    register_window,
+    stale_tails_sql,
+)
+from rotation_assets.reference.universe import tickers_in_window
 from rotation_assets.sources.base import (
     ACTION_COLUMNS,
     PRICE_FRAME_COLUMNS,
     BarSource,
     empty_price_frame,
 )
+from rotation_assets.warehouse.connection import table_exists
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 from rotation_assets.warehouse.writes import WriteSummary, ensure_table
 
@@ -37,20 +46,28 @@ RAW_PRICES = TableSpec(
     columns=(
         Column("trade_date", "DATE", "NYSE session (the partition key).", nullable=False),
         Column("ticker", "VARCHAR", "Yahoo Finance symbol.", nullable=False),
-        Column("open", "DOUBLE", "Opening price, split-adjusted.", nullable=False),
-        Column("high", "DOUBLE", "Session high, split-adjusted.", nullable=False),
-        Column("low", "DOUBLE", "Session low, split-adjusted.", nullable=False),
+        Column(
+            "open",
+            "DOUBLE",
+            "Opening price, on close's basis; empty on a close-only bar (open, high and low "
+            "all empty: the vendor kept only the close).",
+        ),
+        Column("high", "DOUBLE", "Session high, on close's basis; empty on a close-only bar."),
+        Column("low", "DOUBLE", "Session low, on close's basis; empty on a close-only bar."),
         Column(
             "close",
             "DOUBLE",
-            "Closing price, split-adjusted (not dividend-adjusted).",
+            "Closing price, split-adjusted. Not dividend-adjusted, except where the source has "
+            "only an adjusted series: reference.universe.return_basis = total_return_only (the "
+            "adjusted-only csv files), whose close already includes dividends (= adj_close).",
             nullable=False,
         ),
         Column(
             "adj_close",
             "DOUBLE",
             "Close adjusted for splits and dividends (total return); its base moves with every "
-            "new dividend, so compare adj_close values only within one load.",
+            "new dividend, so compare adj_close values only within one load. Equals close for a "
+            "price index (return_basis price_only: no dividends in it) and a non-payer.",
             nullable=False,
         ),
         Column(
@@ -125,6 +142,7 @@ class StagedWindow:
     rows: int
     tickers: int
     audit: list[RuleResult]
+    stale_tails: RuleResult  # tickers whose bars stop early: a warning, never blocking
 
 
 def _staged(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
@@ -148,26 +166,44 @@ def stage_price_window(
     loaded_at: dt.datetime,
     folder: Path,
     chunk_tickers: int = CHUNK_TICKERS,
+    history: pd.DataFrame | None = None,
 ) -> StagedWindow:
     """Fetch, stage and audit the bars of ``sessions`` for the universe, ready for raw.prices.
 
-    Only tickers listed by the last session are asked for, ``chunk_tickers`` at a time, and
-    rows outside the sessions (a vendor's non-session bars, or a ticker's bars before its first
-    trading date) are dropped. Raises ``PriceAuditError`` when any blocking rule failed.
+    Only tickers expected on some session of the window (listed by its end, not delisted before
+    its start) are asked for, ``chunk_tickers`` at a time, and rows outside the sessions (a
+    vendor's non-session bars, a ticker's bars before its first or after its last trading date)
+    are dropped. ``history`` (ticker, last_stored: each ticker's last stored bar before the
+    window) tells a series that stopped (a stale tail: reported, not blocking) from a missing
+    one. Raises ``PriceAuditError`` when any blocking rule failed (a hole included).
     """
+    history = no_history() if history is None else history
     start, end = sessions[0], sessions[-1]
-    tickers = expected_tickers(universe, end)
+    tickers = tickers_in_window(universe, start, end)
+    with_history = frozenset(history["ticker"])
     first_date = universe.set_index("ticker")["first_trading_date"]
+    last_date = (
+        universe.set_index("ticker")["last_trading_date"]
+        if "last_trading_date" in universe
+        else pd.Series(dtype="datetime64[ns]")
+    )
     session_index = pd.DatetimeIndex(pd.to_datetime(sessions))
     folder.mkdir(parents=True, exist_ok=True)
     # Its own in-memory database: the warehouse file is not opened until the write.
     with duckdb.connect(config={"memory_limit": "512MB"}) as con:
         chunks = [tickers[i : i + chunk_tickers] for i in range(0, len(tickers), chunk_tickers)]
         for n, chunk in enumerate(chunks or [[]]):
-            frame = source.fetch(chunk, start, end) if chunk else no_bars(source)
+            frame = (
+                source.fetch(chunk, start, end, with_history=with_history & set(chunk))
+                if chunk
+                else no_bars(source)
+            )
             frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
-            keep = frame["trade_date"].isin(session_index) & (
-                frame["trade_date"] >= frame["ticker"].map(first_date)
+            delisted = frame["ticker"].map(last_date)
+            keep = (
+                frame["trade_date"].isin(session_index)
+                & (frame["trade_date"] >= frame["ticker"].map(first_date))
+                & ~(frame["trade_date"] > delisted)
             )
             frame = frame[keep].assign(source=source.label, loaded_at=pd.Timestamp(loaded_at))
             _copy_to_parquet(con, _staged(frame, RAW_PRICES), RAW_PRICES, folder / f"p{n}.parquet")
@@ -178,10 +214,12 @@ def stage_price_window(
                 actions = _staged(frame[has_action], CORPORATE_ACTIONS)
                 _copy_to_parquet(con, actions, CORPORATE_ACTIONS, folder / f"a{n}.parquet")
         prices = f"read_parquet('{folder}/p*.parquet')"
-        con.register("sessions", pd.DataFrame({"trade_date": session_index}))
-        con.register("universe", universe[["ticker", "first_trading_date"]])
-        expected = f"({expected_bars_sql('universe', 'sessions')})"
+        window_start = register_window(con, universe, sessions, history)
+        expected = f"({expected_bars_sql('universe', 'sessions', prices, 'history', window_start)})"
         results = audit(con, prices, expected)
+        stale = con.execute(
+            stale_tails_sql(prices, "universe", "sessions", "history", window_start)
+        ).df()
         rows, count = con.execute(
             f"SELECT count(*), count(DISTINCT ticker) FROM {prices}"
         ).fetchone()
@@ -189,7 +227,38 @@ def stage_price_window(
     if failures:
         raise PriceAuditError(failures)
     actions_relation = f"read_parquet('{folder}/a*.parquet')" if source.records_actions else None
-    return StagedWindow(prices, actions_relation, int(rows), int(count), results)
+    return StagedWindow(
+        prices,
+        actions_relation,
+        int(rows),
+        int(count),
+        results,
+        stale_tails_result(stale),
+    )
+
+
+def last_stored_before(con: duckdb.DuckDBPyConnection, day: dt.date) -> pd.DataFrame:
+    """ticker, last_stored: each ticker's last raw.prices bar before ``day`` (none before the
+    table exists)."""
+    if not table_exists(con, RAW_PRICES.schema, RAW_PRICES.name):
+        return no_history()
+    frame = con.execute(
+        f"SELECT ticker, max(trade_date) AS last_stored FROM {RAW_PRICES.qualified_name} "
+        "WHERE trade_date < ? GROUP BY ticker ORDER BY ticker",
+        [day],
+    ).df()
+    return frame.astype({"last_stored": "datetime64[ns]"})
+
+
+def stale_tails_result(stale: pd.DataFrame) -> RuleResult:
+    """The stale tails found (``stale_tails_sql`` rows) as a non-blocking rule result."""
+    return RuleResult(
+        STALE_TAILS,
+        "a series stops before the window's last session: its rows load up to its "
+        "last_session, nothing else is blocked",
+        stale,
+        blocking=False,
+    )
 
 
 def no_bars(source: BarSource) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import re
 import threading
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from rotation_assets.sources.base import (
     MissingPricesError,
     PriceSourceError,
     RateLimitedError,
+    RetryablePriceSourceError,
     SourceUnavailableError,
     UnknownTickerError,
     empty_price_frame,
@@ -100,10 +102,20 @@ _DOWNLOAD_LOCK = threading.Lock()
 
 
 def download_prices(
-    tickers: list[str], start: dt.date, end: dt.date, timeout_seconds: float = 20.0
+    tickers: list[str],
+    start: dt.date,
+    end: dt.date,
+    timeout_seconds: float = 20.0,
+    with_history: Collection[str] = (),
 ) -> pd.DataFrame:
     """Daily bars of ``tickers`` in [start, end] from one batched ``yfinance.download``;
-    ``close`` split-adjusted, ``adj_close`` fully adjusted, with dividends and splits."""
+    ``close`` split-adjusted, ``adj_close`` fully adjusted, with dividends and splits.
+
+    A ticker that comes back without a row raises a typed error, except a ticker of
+    ``with_history`` (stored bars before ``start``) that Yahoo reports as unknown or without
+    data while others do come back: its series has stopped (a stale tail, which the audit
+    reports as a warning). A rate limit or a network failure raises whatever the ticker, and so
+    does a download where no ticker came back."""
     # Imported here: yfinance pulls in curl_cffi and more, and Dagster imports this module
     # in every process even when another source is configured.
     import yfinance
@@ -143,7 +155,16 @@ def download_prices(
     delivered = set(bars["ticker"])
     absent = [t for t in requested if t not in delivered]
     if absent:
-        raise classify_missing(absent, capture.messages, start, end)
+        error = classify_missing(absent, capture.messages, start, end)
+        if isinstance(error, RetryablePriceSourceError):
+            raise error  # a rate limit or an outage: retried, whatever the tickers' history
+        # A ticker with stored history that Yahoo has nothing for has stopped: a stale tail.
+        # When no ticker came back at all, Yahoo is failing rather than a series stopping.
+        unexplained = [t for t in absent if t not in set(with_history)]
+        if not delivered:
+            raise error
+        if unexplained:
+            raise classify_missing(unexplained, capture.messages, start, end)
     return bars
 
 

@@ -65,8 +65,41 @@ def ensure_table(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
         con.execute(spec.create_sql())
     elif stored_comments(con, spec) == spec_comments(spec):
         return
+    else:
+        _allow_nulls_the_spec_allows(con, spec)
     for statement in spec.comment_sql():
         con.execute(statement)
+
+
+def _stored_columns(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[tuple[str, bool]]:
+    """(column name, nullable) of the stored table, in order."""
+    return con.execute(
+        "SELECT column_name, is_nullable FROM duckdb_columns() WHERE schema_name = ? AND "
+        "table_name = ? AND database_name = current_database() ORDER BY column_index",
+        [spec.schema, spec.name],
+    ).fetchall()
+
+
+def _allow_nulls_the_spec_allows(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """Drop NOT NULL from stored columns the spec now lets be empty (raw.prices' open, high and
+    low became nullable for close-only bars): a warehouse written before keeps its rows."""
+    nullable = {c.name for c in spec.columns if c.nullable}
+    for name, is_nullable in _stored_columns(con, spec):
+        if name in nullable and not is_nullable:
+            con.execute(f"ALTER TABLE {spec.qualified_name} ALTER COLUMN {name} DROP NOT NULL")
+
+
+def drop_if_columns_differ(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
+    """Drop the stored table when its columns (names, order, nullability) are not the spec's;
+    for tables rewritten whole (the reference seeds), whose rows are replaced anyway. True when
+    it dropped one."""
+    if not table_exists(con, spec.schema, spec.name):
+        return False
+    wanted = [(c.name, c.nullable) for c in spec.columns]
+    if _stored_columns(con, spec) == wanted:
+        return False
+    con.execute(f"DROP TABLE {spec.qualified_name}")
+    return True
 
 
 def spec_comments(spec: TableSpec) -> dict[str, str]:

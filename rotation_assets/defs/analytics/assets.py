@@ -36,6 +36,7 @@ from rotation_assets.defs.table_assets import (
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.metrics.analytics_tables import (
     ANALYTICS_TABLES,
+    DAILY_RETURNS,
     EPISODE_SETTINGS,
     OUTPERFORMANCE_STREAKS,
     PAIR_SPREADS,
@@ -135,6 +136,7 @@ CHECKS = [
             deps=[
                 table_key(spec)
                 for spec in (
+                    DAILY_RETURNS,
                     RELATIVE_STRENGTH,
                     OUTPERFORMANCE_STREAKS,
                     VALUATION_GAP,
@@ -196,7 +198,12 @@ def analytics(
                 )
                 if DASHBOARD_KEY in context.selected_asset_keys:
                     # A table still without rows may not exist yet; the view must bind anyway.
-                    for spec in (ROTATION_PAIRS, RELATIVE_STRENGTH, OUTPERFORMANCE_STREAKS):
+                    for spec in (
+                        ROTATION_PAIRS,
+                        DAILY_RETURNS,
+                        RELATIVE_STRENGTH,
+                        OUTPERFORMANCE_STREAKS,
+                    ):
                         ensure_table(con, spec)
                     for spec in (VALUATION_GAP, PRICE_PROXY, VALUATION_HISTORY):
                         ensure_table(con, spec)

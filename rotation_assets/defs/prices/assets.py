@@ -11,7 +11,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -34,10 +33,14 @@ from rotation_assets.defs.table_assets import materialization_metadata, table_ke
 from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.quality.price_rules import (
     BLOCKING_RULES,
+    STALE_TAILS,
+    STALE_TAILS_DESCRIPTION,
     RuleResult,
     audit,
     expected_bars_sql,
     large_moves_sql,
+    register_window,
+    stale_tails_sql,
 )
 from rotation_assets.reference.universe import (
     ROTATION_PAIRS,
@@ -51,8 +54,10 @@ from rotation_assets.sources.price_window import (
     PRICE_LOADS,
     RAW_PRICES,
     PriceAuditError,
+    last_stored_before,
     record_load,
     stage_price_window,
+    stale_tails_result,
 )
 from rotation_assets.sources.valuation_snapshots import (
     VALUATION_SNAPSHOTS,
@@ -129,6 +134,9 @@ def _spec(spec, deps, description: str, partitioned: bool = False) -> AssetSpec:
             "close. Real events exceed it (silver fell ~30% on 2026-01-30; ^VIX often does).",
             blocking=False,
         ),
+        AssetCheckSpec(
+            STALE_TAILS, asset=RAW_PRICES_KEY, description=STALE_TAILS_DESCRIPTION, blocking=False
+        ),
     ],
     name="raw_prices",
     pool=WAREHOUSE_POOL,
@@ -145,6 +153,9 @@ def raw_prices(
     window = (sessions[0], sessions[-1])
     with warehouse.connect() as con:
         universe = read_universe(con)
+        # Each ticker's last stored bar before the window: a series that stops is then told
+        # from one that is missing, and one that resumes after a gap is a hole.
+        history = last_stored_before(con, window[0])
     if universe.empty:
         raise Failure(
             "reference.universe is empty or not in the warehouse: materialize "
@@ -158,7 +169,9 @@ def raw_prices(
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with tempfile.TemporaryDirectory(prefix="rotation-staging-") as folder:
         try:
-            staged = stage_price_window(price_source, universe, sessions, loaded_at, Path(folder))
+            staged = stage_price_window(
+                price_source, universe, sessions, loaded_at, Path(folder), history=history
+            )
         except RetryablePriceSourceError as exc:
             progress.warning(f"raw/prices: {exc}; retrying with backoff")
             raise  # the retry policy backs off and tries again
@@ -186,6 +199,8 @@ def raw_prices(
                 allow_retries=False,
             ) from exc
     written = summaries[0]
+    if not staged.stale_tails.passed:
+        progress.warning(f"raw/prices: {staged.stale_tails.summary(limit=20)}")
     progress.info(
         f"raw/prices: wrote {written.rows_written} rows for {staged.tickers} tickers "
         f"({written.rows_changed} new or changed, {written.rows_before} replaced; load {load_id})"
@@ -203,10 +218,15 @@ def raw_prices(
         loads = con.execute(
             f"SELECT * FROM {PRICE_LOADS.qualified_name} ORDER BY load_id DESC LIMIT 20"
         ).df()
-        # The checks: the blocking rules again, on what is stored now, and large moves.
-        con.register("sessions", pd.DataFrame({"trade_date": pd.to_datetime(sessions)}))
-        con.register("universe", universe[["ticker", "first_trading_date"]])
-        results = audit(con, stored, f"({expected_bars_sql('universe', 'sessions')})")
+        # The checks: the blocking rules again, on what is stored now, stale tails and large
+        # moves (the rows before the window, hence each ticker's history, are as they were).
+        start = register_window(con, universe, sessions, history)
+        results = audit(
+            con, stored, f"({expected_bars_sql('universe', 'sessions', stored, 'history', start)})"
+        )
+        stale = stale_tails_result(
+            con.execute(stale_tails_sql(stored, "universe", "sessions", "history", start)).df()
+        )
         moves = con.execute(
             large_moves_sql(
                 f"(SELECT trade_date, ticker, close, DATE '{window[0]}' AS window_start "
@@ -251,6 +271,7 @@ def raw_prices(
         RuleResult(LARGE_MOVES, "|close / previous close - 1| <= 25%", moves, blocking=False),
         checked,
     )
+    yield _check_result(stale, checked)
 
 
 def _check_result(rule: RuleResult, sessions_checked: str) -> AssetCheckResult:

@@ -33,12 +33,20 @@ class PriceSource(ConfigurableResource, ABC):
         return False
 
     @abstractmethod
-    def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
+    def fetch(
+        self,
+        tickers: list[str],
+        start: dt.date,
+        end: dt.date,
+        with_history: frozenset[str] = frozenset(),
+    ) -> pd.DataFrame:
         """Daily bars for ``tickers`` on every session in [start, end], long format.
 
         Returns columns ``PRICE_FRAME_COLUMNS`` with ``trade_date`` as datetime64 (midnight,
         no time zone). Rows for dates that are not sessions are dropped by the caller. Raises a
         ``PriceSourceError`` subclass that names the tickers and dates when it cannot deliver.
+        ``with_history``: tickers with stored bars before ``start``; one of them that comes back
+        without a bar has stopped (a stale tail the audit reports), which is not a failure.
         """
 
 
@@ -57,8 +65,14 @@ class YFinancePriceSource(PriceSource):
     def records_actions(self) -> bool:
         return True
 
-    def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
-        return download_prices(tickers, start, end, self.timeout_seconds)
+    def fetch(
+        self,
+        tickers: list[str],
+        start: dt.date,
+        end: dt.date,
+        with_history: frozenset[str] = frozenset(),
+    ) -> pd.DataFrame:
+        return download_prices(tickers, start, end, self.timeout_seconds, with_history)
 
 
 class CsvPriceSource(PriceSource):
@@ -75,7 +89,13 @@ class CsvPriceSource(PriceSource):
     def label(self) -> str:
         return "csv"
 
-    def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
+    def fetch(
+        self,
+        tickers: list[str],
+        start: dt.date,
+        end: dt.date,
+        with_history: frozenset[str] = frozenset(),
+    ) -> pd.DataFrame:
         return read_prices(self.price_dir, tickers, start, end)
 
 
@@ -86,5 +106,11 @@ class DemoPriceSource(PriceSource):
     def label(self) -> str:
         return "synthetic"
 
-    def fetch(self, tickers: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
+    def fetch(
+        self,
+        tickers: list[str],
+        start: dt.date,
+        end: dt.date,
+        with_history: frozenset[str] = frozenset(),
+    ) -> pd.DataFrame:
         return synthetic_prices(tickers, start, end)

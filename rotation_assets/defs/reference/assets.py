@@ -28,7 +28,12 @@ from rotation_assets.reference.universe import (
 )
 from rotation_assets.reference.valuation_points import VALUATION_POINTS, load_valuation_points
 from rotation_assets.warehouse.table_spec import TableSpec
-from rotation_assets.warehouse.writes import replace_rows
+from rotation_assets.warehouse.writes import (
+    TableWrite,
+    drop_if_columns_differ,
+    replace_tables_in_transaction,
+    transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -74,15 +79,17 @@ SEEDS = (
     can_subset=True,
 )
 def reference_seeds(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
-    """Each selected seed validated (errors name file and line) and written whole, in one
-    transaction per table."""
+    """Every selected seed validated first (errors name file and line, and nothing is written
+    when one fails), then each written whole, in one transaction per table."""
     selected = context.selected_asset_keys
+    frames = {seed.spec: seed.load() for seed in SEEDS if table_key(seed.spec) in selected}
     with warehouse.connect() as con:
-        for seed in SEEDS:
-            key = table_key(seed.spec)
-            if key not in selected:
-                continue
-            frame = seed.load()
-            summary = replace_rows(con, seed.spec, frame)
-            progress.info(f"{seed.spec.qualified_name}: {summary.rows_written} rows")
+        for spec, frame in frames.items():
+            key = table_key(spec)
+            with transaction(con):
+                # A seed is rewritten whole: a table stored with other columns (an older
+                # version of the seed) is created anew, in the same transaction.
+                drop_if_columns_differ(con, spec)
+                (summary,) = replace_tables_in_transaction(con, [TableWrite(spec, frame)])
+            progress.info(f"{spec.qualified_name}: {summary.rows_written} rows")
             yield MaterializeResult(asset_key=key, metadata=materialization_metadata(frame))
