@@ -60,7 +60,7 @@ def weekly_returns() -> pd.DataFrame:
 
 
 def test_hand_worked_ratio_momentum_and_every_quadrant():
-    result = relative_rotation(weekly_returns(), PAIRS, window=3)
+    result = relative_rotation(weekly_returns(), PAIRS, window=3, momentum_weeks=1)
     assert list(result.columns) == RELATIVE_ROTATION.column_names
 
     # rs_ratio, N = 3 (weeks 1-2 have no full window):
@@ -117,13 +117,19 @@ def test_hand_worked_ratio_momentum_and_every_quadrant():
 def test_no_row_before_the_windows_are_full():
     returns = weekly_returns()
     # Five weeks: rs_ratio from week 3, roc from week 4, only 2 roc by week 5 (N = 3): nothing.
-    assert relative_rotation(returns[returns["trade_date"] <= D(WEEKS[4])], PAIRS, 3).empty
+    assert relative_rotation(returns[returns["trade_date"] <= D(WEEKS[4])], PAIRS, 3, 1).empty
     # With a 2-week rate of change (M = 2) the first roc is week 5 (rs_ratio w5 vs w3), so the
     # first full roc window, and the first row, is week 2N + M - 1 = 7.
     rows = relative_rotation(returns, PAIRS, window=3, momentum_weeks=2)
     assert list(rows["week_end"]) == [D(w) for w in WEEKS[6:]]
     # Its rs_ratio does not depend on M: week 7's is the one above, 100 - 1/sqrt(2).
     assert rows["rs_ratio"].iloc[0] == pytest.approx(99.292893, abs=1e-6)
+    # roc over 2 weeks: w5 100*(101.069045/100 - 1) = 1.069045; w6 100*(101.224745/101.224745
+    # - 1) = 0; w7 100*(99.292893/101.069045 - 1) = -1.757365. Mean -0.229440, devs 1.298485,
+    # 0.229440, -1.527925; sd sqrt((1.686063 + 0.052643 + 2.334555) / 3) = 1.165227;
+    # z = -1.527925 / 1.165227 = -1.311268 -> rs_momentum 98.688732 (lagging: both < 100).
+    assert rows["rs_momentum"].iloc[0] == pytest.approx(98.688732, abs=1e-6)
+    assert rows["quadrant"].iloc[0] == "lagging"
 
 
 # Sessions for the alignment test (N = 2, so z = +1 when the later of two values is higher,
@@ -165,7 +171,7 @@ def aligned_returns(synthetic_day: str | None = None) -> pd.DataFrame:
 
 
 def test_legs_are_compared_on_one_session_and_a_missing_week_is_skipped():
-    result = relative_rotation(aligned_returns(), PAIRS, window=2)
+    result = relative_rotation(aligned_returns(), PAIRS, window=2, momentum_weeks=1)
     # Observations (rs = 100 * (AAA / BEN) / 2, the first week's ratio being 2):
     #   01-09 100, 01-16 110, 01-22 100 (BEN's last session that week; AAA's Friday unused),
     #   [week of 01-26: AAA missing, none], 02-06 125, 02-13 120, 02-18 130 (AAA's last session).
@@ -184,7 +190,9 @@ def test_legs_are_compared_on_one_session_and_a_missing_week_is_skipped():
 
 
 def test_as_of_reads_only_sessions_on_or_before_it():
-    result = relative_rotation(aligned_returns(), PAIRS, window=2, as_of=dt.date(2026, 2, 17))
+    result = relative_rotation(
+        aligned_returns(), PAIRS, window=2, momentum_weeks=1, as_of=dt.date(2026, 2, 17)
+    )
     # Week 7 observed on Tuesday 02-17: rs 110, down from 120 -> rs_ratio 99; roc 100*(99/99 - 1)
     # = 0, up from -1.980198 -> rs_momentum 101: improving (the full data says leading on 02-18).
     assert list(result["week_end"]) == [D("2026-02-06"), D("2026-02-13"), D("2026-02-17")]
@@ -196,7 +204,7 @@ def test_as_of_reads_only_sessions_on_or_before_it():
 
 
 def test_source_names_every_price_source_the_row_was_computed_from():
-    result = relative_rotation(aligned_returns("2026-02-18"), PAIRS, window=2)
+    result = relative_rotation(aligned_returns("2026-02-18"), PAIRS, window=2, momentum_weeks=1)
     # Only the last row reads AAA's synthetic 02-18 return.
     assert list(result["source"]) == ["csv", "csv", "csv+synthetic"]
 
@@ -205,7 +213,7 @@ def test_pairs_without_a_benchmark_or_against_themselves_are_skipped():
     pairs = pd.DataFrame(
         {"ticker": ["AAA", "BEN", "CCC", "AAA"], "benchmark": ["BEN", "BEN", None, "BEN"]}
     )
-    result = relative_rotation(aligned_returns(), pairs, window=2)
+    result = relative_rotation(aligned_returns(), pairs, window=2, momentum_weeks=1)
     # BEN against itself (rs always 100) and CCC without a benchmark give no rows; the duplicate
     # AAA/BEN line is one pair.
     assert set(zip(result["ticker"], result["benchmark"], strict=True)) == {("AAA", "BEN")}

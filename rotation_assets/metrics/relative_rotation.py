@@ -28,10 +28,12 @@ RRGPy and RRG-Lite), with every choice stated:
 - ``roc = 100 * (rs_ratio / rs_ratio M weeks earlier - 1)``, rs_ratio's M-week rate of change.
 - ``rs_momentum = 100 + (roc - mean) / sd`` over the trailing N values of ``roc``.
 - A window whose sd is 0 (a flat series) gives a z-score of 0.
-- **N = 14 weeks, M = 1 week** (the open tools' choice; the README gives the counts on the
-  real data behind it). Rows start only with full windows: ``rs_ratio`` needs N weeks of
-  ``rs``, ``rs_momentum`` N values of ``roc``, each M weeks after a ``rs_ratio``; so a pair's
-  first row is its (2N + M - 1)th week, the 28th. Nothing is computed on a partial window.
+- **N = 14 weeks** (the open tools' window) **and M = 4 weeks** (they take M = 1; on the real
+  data a 4-week change halves the weeks whose quadrant flips, and the tails still turn
+  clockwise: the README gives the counts). Rows start only with full windows: ``rs_ratio``
+  needs N weeks of ``rs``, ``roc`` a ``rs_ratio`` M weeks earlier, ``rs_momentum`` N values of
+  ``roc``; so a pair's first row is its (2N + M - 1)th week, the 31st. Nothing is computed on
+  a partial window.
 - ``quadrant``: ``leading`` (rs_ratio >= 100 and rs_momentum >= 100), ``weakening``
   (rs_ratio >= 100, rs_momentum < 100), ``lagging`` (both < 100), ``improving`` (rs_ratio < 100,
   rs_momentum >= 100): clockwise in the plane, the order in which an RRG reads a rotation.
@@ -57,7 +59,7 @@ from rotation_assets.warehouse.table_spec import Column, TableSpec
 # Weekly observations in each z-score window (see the module docstring and the README).
 WINDOW_WEEKS = 14
 # Weeks over which rs_ratio's rate of change is taken (M).
-MOMENTUM_WEEKS = 1
+MOMENTUM_WEEKS = 4
 QUADRANTS = ("leading", "weakening", "lagging", "improving")
 # A standard deviation at or below this is a flat window (z-score 0), not a division by ~0.
 FLAT = 1e-12
@@ -68,7 +70,8 @@ RELATIVE_ROTATION = TableSpec(
     description=(
         "Each instrument against its benchmark, weekly (each week's last common session): "
         "relative strength on total-return closes, its RS-ratio and RS-momentum (an open "
-        f"approximation of the RRG's JdK measures: {WINDOW_WEEKS}-week z-scores) and the "
+        f"approximation of the RRG's JdK measures: {WINDOW_WEEKS}-week z-scores of relative "
+        f"strength and of its {MOMENTUM_WEEKS}-week rate of change) and the "
         "quadrant they place it in."
     ),
     columns=(
@@ -109,7 +112,7 @@ RELATIVE_ROTATION = TableSpec(
             "rs_momentum",
             "DOUBLE",
             f"100 + z-score of rs_ratio's {MOMENTUM_WEEKS}-week rate of change (100 * "
-            f"(rs_ratio / rs_ratio {MOMENTUM_WEEKS} week(s) earlier - 1)) over the pair's last "
+            f"(rs_ratio / rs_ratio {MOMENTUM_WEEKS} weeks earlier - 1)) over the pair's last "
             f"{WINDOW_WEEKS} weeks (sd 0: 100). Above 100: rs_ratio rising faster than usual.",
             nullable=False,
         ),
