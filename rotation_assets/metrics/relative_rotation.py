@@ -60,7 +60,6 @@ from rotation_assets.warehouse.table_spec import Column, TableSpec
 WINDOW_WEEKS = 14
 # Weeks over which rs_ratio's rate of change is taken (M).
 MOMENTUM_WEEKS = 4
-QUADRANTS = ("leading", "weakening", "lagging", "improving")
 # A standard deviation at or below this is a flat window (z-score 0), not a division by ~0.
 FLAT = 1e-12
 
