@@ -22,6 +22,7 @@ from rotation_assets.metrics import (
     leaders_laggards,
     outperformance_streaks,
     pair_spreads,
+    relative_rotation,
     relative_strength,
     valuation_gap,
     valuation_history,
@@ -46,6 +47,7 @@ VALUATION_HISTORY = valuation_history.VALUATION_HISTORY
 OUTPERFORMANCE_STREAKS = outperformance_streaks.OUTPERFORMANCE_STREAKS
 EVENT_WINDOWS = event_windows.EVENT_WINDOWS
 LEADERS_LAGGARDS = leaders_laggards.LEADERS_LAGGARDS
+RELATIVE_ROTATION = relative_rotation.RELATIVE_ROTATION
 CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
 PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
 EPISODES = with_source(historical_parallels.EPISODES)
@@ -133,6 +135,14 @@ def build_leaders_laggards(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
     # As of the newest session with returns (None: the SQL's own max(trade_date)).
     return leaders_laggards.leaders_laggards_sql(
         DAILY_RETURNS.qualified_name, "reference.universe", "reference.market_events"
+    )
+
+
+def build_relative_rotation(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    # Every universe instrument that has a benchmark (reference.universe.benchmark).
+    return relative_rotation.relative_rotation_sql(
+        DAILY_RETURNS.qualified_name,
+        "(SELECT ticker, benchmark FROM reference.universe WHERE benchmark IS NOT NULL)",
     )
 
 
@@ -271,6 +281,12 @@ ANALYTICS_TABLES: tuple[DerivedTable, ...] = (
         ["analytics.daily_returns", "reference.market_events", "reference.universe"],
         build_leaders_laggards,
         [leaders_laggards, event_windows],
+    ),
+    _derived(
+        RELATIVE_ROTATION,
+        ["analytics.daily_returns", "reference.universe"],
+        build_relative_rotation,
+        [relative_rotation],
     ),
     _derived(
         CLAIMS_CHECK,
