@@ -46,7 +46,7 @@ def is_synthetic(sources: Iterable) -> bool:
     return any("synthetic" in str(value).split("+") for value in sources if isinstance(value, str))
 
 
-def _finish(fig: Figure, title: str, synthetic: bool) -> bytes:
+def finish_figure(fig: Figure, title: str, synthetic: bool) -> bytes:
     """Title (marked synthetic when it is), watermark, PNG bytes with the title in metadata."""
     if synthetic:
         title = f"{SYNTHETIC_LABEL}\n{title}"
@@ -80,7 +80,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {head}s{' ' + tail if tail else ''}"
 
 
-def _empty_axes(ax, message: str) -> None:
+def empty_axes(ax, message: str) -> None:
     ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=13)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -140,8 +140,8 @@ def rebased_pair_chart(
     synthetic = is_synthetic(rows["source"]) if "source" in rows else False
     measure = basis_label(basis)
     if rows.empty:
-        _empty_axes(ax, f"no {pair_id} data yet")
-        return _finish(fig, f"{small} vs {large}: {measure} rebased to 100", synthetic)
+        empty_axes(ax, f"no {pair_id} data yet")
+        return finish_figure(fig, f"{small} vs {large}: {measure} rebased to 100", synthetic)
 
     paths = rebased_paths(rows, sessions)
     dates, small_path, large_path = paths["trade_date"], paths["small"], paths["large"]
@@ -167,7 +167,7 @@ def rebased_pair_chart(
     ax.margins(x=0.08)
     last = rows["trade_date"].iloc[-1].date()
     title = f"{small} vs {large}: {measure} rebased to 100, last {n} sessions to {last}"
-    return _finish(fig, title, synthetic)
+    return finish_figure(fig, title, synthetic)
 
 
 def _spans(ax, frame: pd.DataFrame, color: str, **kwargs) -> None:
@@ -197,7 +197,7 @@ def ratio_history_chart(
     for ax, pair_id in zip(axes, pair_ids, strict=False):
         rows = _pair_rows(relative, pair_id)
         if rows.empty:
-            _empty_axes(ax, f"{pair_id}: no data yet")
+            empty_axes(ax, f"{pair_id}: no data yet")
             continue
         pair_streaks = long_streaks[long_streaks["pair_id"] == pair_id]
         _spans(ax, pair_streaks[pair_streaks["leader"] == "small"], SMALL_COLOR, alpha=0.25)
@@ -239,7 +239,7 @@ def ratio_history_chart(
         "Small/large ratio (100 * small index / large index), each pair on its basis: price "
         "or total return\nrising = small caps lead (value leads, for a style pair)"
     )
-    return _finish(fig, title, synthetic)
+    return finish_figure(fig, title, synthetic)
 
 
 def valuation_gap_chart(valuation: pd.DataFrame) -> bytes:
@@ -252,8 +252,8 @@ def valuation_gap_chart(valuation: pd.DataFrame) -> bytes:
     ax = fig.add_subplot()
     title = "Small-cap valuation discount: 1 - small-cap P/E / large-cap P/E"
     if valuation.empty:
-        _empty_axes(ax, NO_VALUATION_DATA)
-        return _finish(fig, title, synthetic=False)
+        empty_axes(ax, NO_VALUATION_DATA)
+        return finish_figure(fig, title, synthetic=False)
     frame = valuation.assign(
         as_of=pd.to_datetime(valuation["as_of"]),
         series=np.where(
@@ -295,7 +295,7 @@ def valuation_gap_chart(valuation: pd.DataFrame) -> bytes:
     ax.grid(alpha=0.3)
     ax.margins(x=0.1, y=0.15)
     fig.autofmt_xdate()
-    return _finish(fig, title, synthetic=False)
+    return finish_figure(fig, title, synthetic=False)
 
 
 def _rebased(ratio: np.ndarray, first: int, length: int) -> np.ndarray:
@@ -329,7 +329,7 @@ def episode_overlay_chart(
     axes = fig.subplots(rows_n, columns, squeeze=False).ravel()
     outside = [p for p in pair_ids if p not in in_episode]
     if not in_episode:
-        _empty_axes(axes[0], "no pair is in a rotation episode now")
+        empty_axes(axes[0], "no pair is in a rotation episode now")
     elif outside:
         fig.supxlabel(
             f"No current rotation episode: {', '.join(outside)}", fontsize=10, color="dimgrey"
@@ -380,4 +380,4 @@ def episode_overlay_chart(
         "volatility-normalised paths); "
         "dotted line = today"
     )
-    return _finish(fig, title, synthetic)
+    return finish_figure(fig, title, synthetic)

@@ -30,6 +30,7 @@ class ReportInputs:
     valuation: pd.DataFrame
     parallels: pd.DataFrame
     claims: pd.DataFrame
+    rotation: pd.DataFrame
     dashboard: pd.DataFrame
     # The S&P 500's CAPE and trailing P/E usable on the latest session (one row, or none).
     valuation_standing: pd.DataFrame
@@ -60,6 +61,7 @@ def _specs() -> dict[str, TableSpec]:
             ("valuation", "analytics.valuation_gap"),
             ("parallels", "analytics.historical_parallels"),
             ("claims", "analytics.claims_check"),
+            ("rotation", "analytics.relative_rotation"),
         )
     }
 
@@ -101,6 +103,8 @@ CHARTS = {
     "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures "
     "up to the latest session)",
     "episode_overlay": "The current rotation episode over its most similar past episodes",
+    "relative_rotation": "Relative rotation: each instrument against its benchmark, the last 8 "
+    "weeks' tails in the RS-ratio / RS-momentum plane, quadrants labelled",
 }
 
 
@@ -125,4 +129,8 @@ def render_chart(name: str, inputs: ReportInputs) -> bytes:
         return charts.episode_overlay_chart(
             inputs.relative, inputs.episodes, inputs.similarity, pair_ids
         )
+    if name == "relative_rotation":
+        from rotation_assets.reporting.relative_rotation_chart import relative_rotation_chart
+
+        return relative_rotation_chart(inputs.rotation, as_of=inputs.latest_session)
     raise KeyError(f"no chart named {name!r}; charts: {', '.join(CHARTS)}")

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from rotation_assets.metrics.relative_rotation import MOMENTUM_WEEKS, WINDOW_WEEKS
-from rotation_assets.reporting.charts import _empty_axes, _finish, is_synthetic
+from rotation_assets.reporting.charts import empty_axes, finish_figure, is_synthetic
 
 TAIL_WEEKS = 8
 # The RRG's customary colours: green leading, yellow weakening, red lagging, blue improving.
@@ -98,7 +98,7 @@ def relative_rotation_figure(
     ax = fig.add_subplot()
     title = f"Relative rotation against each benchmark (total return, weekly): last {weeks} weeks"
     if tails.empty:
-        _empty_axes(ax, NO_ROTATION_DATA)
+        empty_axes(ax, NO_ROTATION_DATA)
         return fig, title
     chart_week = tails["week_end"].max()
     title = f"{title} to {chart_week.date()}"
@@ -203,4 +203,4 @@ def relative_rotation_chart(
     fig, title = relative_rotation_figure(rotation, weeks, as_of)
     rows = _on_or_before(rotation, as_of)
     synthetic = is_synthetic(rows["source"]) if "source" in rows else False
-    return _finish(fig, title, synthetic)
+    return finish_figure(fig, title, synthetic)

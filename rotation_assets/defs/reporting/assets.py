@@ -45,6 +45,8 @@ CHART_DEPS = {
         "analytics.episode_similarity",
         "reference.rotation_pairs",
     ),
+    # Drawn as of the pairs' latest session.
+    "relative_rotation": _keys("analytics.relative_rotation", "analytics.relative_strength"),
 }
 
 
