@@ -16,6 +16,7 @@ bytes, synthetic data marked in the title and across the plot, every text in the
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 import matplotlib as mpl
 import numpy as np
@@ -184,8 +185,9 @@ def relative_rotation_figure(
         if (t, b) not in drawn
     ]
     if missing:
+        # Wrapped: with several stopped series one line runs off the figure.
         ax.set_title(
-            f"No week in the last {weeks}: {', '.join(missing)}",
+            textwrap.fill(f"No week in the last {weeks}: {', '.join(missing)}", width=110),
             fontsize=10,
             color="dimgrey",
             loc="left",
