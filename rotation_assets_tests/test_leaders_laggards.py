@@ -22,6 +22,7 @@ UNIVERSE = pd.DataFrame(
             "large_cap_etf",
             "large_cap_etf",
         ],
+        "benchmark": ["IWM", "SPY", "IWM", "SPY", None, "SPY"],
     }
 )
 
@@ -76,6 +77,23 @@ def test_month_to_date_ranks_stocks_and_keeps_yardsticks_unranked():
     assert mtd.loc["SPY", "vs_spy"] == 0.0
     assert mtd.loc["BBB", "window_start"] == pd.Timestamp("2026-02-01")
     assert mtd.loc["BBB", "window_end"] == pd.Timestamp("2026-02-03")
+
+
+def test_each_return_is_also_shown_against_the_tickers_own_benchmark():
+    mtd = _window(_result(), "mtd")
+    # mtd (from the 2026-01-30 close): AAA -0.45, BBB 0.10, IWM -0.20, SPY 0.10.
+    assert mtd.loc["AAA", "benchmark"] == "IWM"
+    assert mtd.loc["AAA", "vs_benchmark"] == pytest.approx(-0.25)  # -0.45 - (-0.20)
+    assert mtd.loc["BBB", "vs_benchmark"] == pytest.approx(0.0)  # 0.10 - 0.10
+    assert mtd.loc["IWM", "vs_benchmark"] == pytest.approx(-0.30)  # -0.20 - 0.10
+    assert pd.isna(mtd.loc["SPY", "benchmark"]) and pd.isna(mtd.loc["SPY", "vs_benchmark"])
+    # A benchmark that is neither a stock nor a yardstick is read but not listed: BBB against
+    # QQQ, whose mtd return is 1.00 * 1.00 - 1 = 0: 0.10 - 0.00 = 0.10.
+    against_qqq = UNIVERSE.assign(benchmark=["IWM", "QQQ", "IWM", "SPY", None, "SPY"])
+    mtd = _window(leaders_laggards(RETURNS, against_qqq, EVENTS, dt.date(2026, 2, 3)), "mtd")
+    assert "QQQ" not in mtd.index
+    assert mtd.loc["BBB", "benchmark"] == "QQQ"
+    assert mtd.loc["BBB", "vs_benchmark"] == pytest.approx(0.10)
 
 
 def test_year_to_date_starts_after_the_previous_year_end():

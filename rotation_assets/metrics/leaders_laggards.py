@@ -20,6 +20,9 @@ Returns simple:
   from the close before its first session in the window to the close of its last (dividends
   reinvested). A null daily return inside the window makes it null.
 - ``vs_iwm = total_return - total_return of IWM`` in the same window; ``vs_spy`` likewise.
+- ``vs_benchmark = total_return - total_return of the ticker's own benchmark``
+  (``reference.universe.benchmark``: IWM for small-cap stocks, SPY for large-cap ones) in the
+  same window; null without a benchmark or when the benchmark has no row in the window.
 - ``rank``: rank by total_return among the window's stocks only, 1 = best (leader), equal
   returns share the best rank (1, 1, 3); null for the yardsticks and for a null return.
 - ``source``: the combined price source of the ticker's return rows in the window ('csv',
@@ -56,7 +59,7 @@ LEADERS_LAGGARDS = TableSpec(
     description=(
         "The universe's stocks ranked by total return month to date, year to date and over each "
         "market event up to the as-of date, with IWM and SPY as unranked yardsticks and every "
-        "return also shown relative to them."
+        "return also shown relative to them and to the ticker's own benchmark."
     ),
     columns=(
         Column(
@@ -95,6 +98,18 @@ LEADERS_LAGGARDS = TableSpec(
         Column("vs_iwm", "DOUBLE", "total_return - IWM's total_return over the same window."),
         Column("vs_spy", "DOUBLE", "total_return - SPY's total_return over the same window."),
         Column(
+            "benchmark",
+            "VARCHAR",
+            "The ticker's own benchmark (reference.universe.benchmark): IWM for small-cap "
+            "stocks, SPY for large-cap stocks.",
+        ),
+        Column(
+            "vs_benchmark",
+            "DOUBLE",
+            "total_return - the benchmark's total_return over the same window; null without a "
+            "benchmark or when the benchmark has no row in the window.",
+        ),
+        Column(
             "rank",
             "INTEGER",
             "Rank by total_return among the window's stocks, 1 = best; ties share the best "
@@ -122,7 +137,7 @@ def leaders_laggards_sql(
     and event_id), stocks by rank (nulls last) and ticker, then the yardsticks by ticker.
 
     The first three arguments name relations (tables or parenthesised subqueries): ``returns``
-    with the daily trade_date, ticker, total_return, source; ``universe`` ticker, role;
+    with the daily trade_date, ticker, total_return, source; ``universe`` ticker, role, benchmark;
     ``events`` event_id, start_date, end_date. ``as_of``: a date (becomes a DATE literal), a
     SQL expression giving one (e.g. a ``?`` parameter), or None for the last trade_date in
     ``returns``. The result has exactly ``LEADERS_LAGGARDS``'s columns, in order; no rows when
@@ -154,14 +169,17 @@ windows AS (
     WHERE CAST(e.start_date AS DATE) <= p.as_of
 ),
 members AS (
-    SELECT ticker, role, ticker IN ({yardsticks}) AS is_yardstick
+    SELECT ticker, role, benchmark, ticker IN ({yardsticks}) AS is_yardstick
     FROM {universe}
     WHERE role IN ({stock_roles}) OR ticker IN ({yardsticks})
 ),
 wanted AS (
+    -- the members and their benchmarks (a benchmark need not be a member)
     SELECT r.trade_date, r.ticker, r.total_return, r.source
     FROM {returns} AS r, params AS p
-    WHERE r.ticker IN (SELECT ticker FROM members) AND r.trade_date <= p.as_of
+    WHERE r.trade_date <= p.as_of
+      AND (r.ticker IN (SELECT ticker FROM members)
+           OR r.ticker IN (SELECT benchmark FROM members WHERE benchmark IS NOT NULL))
 ),
 compounded AS ({compounded}),
 through_the_end AS (
@@ -187,11 +205,14 @@ SELECT
     r.total_return,
     r.vs_iwm,
     r.vs_spy,
+    r.benchmark,
+    r.total_return - b.total_return AS vs_benchmark,
     r.rank,
     r.is_yardstick,
     r.source
 FROM ranked AS r
 JOIN windows AS w ON w.window_id = r.window_id
+LEFT JOIN through_the_end AS b ON b.window_id = r.window_id AND b.ticker = r.benchmark
 ORDER BY w.window_order, w.window_start, r.window_id, r.is_yardstick, r.rank NULLS LAST, r.ticker
 """
 
@@ -204,7 +225,8 @@ def leaders_laggards(
 ) -> pd.DataFrame:
     """Stocks and yardsticks per window (mtd, ytd, events) with returns, relatives and ranks.
 
-    ``returns`` has trade_date, ticker, total_return, source; ``universe`` ticker and role;
+    ``returns`` has trade_date, ticker, total_return, source; ``universe`` ticker, role and
+    benchmark;
     ``events`` event_id, start_date, end_date. Sorted by window (mtd, ytd, events by date),
     stocks by rank, then yardsticks. See the module docstring for the definitions.
     """
