@@ -1,6 +1,7 @@
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 # Read when the definitions are imported: keep retry back-off short in tests.
@@ -19,6 +20,35 @@ requires_shared_prices = pytest.mark.skipif(
     not SHARED_PRICES.exists(),
     reason=f"real prices are not on this machine ({SHARED_PRICES} is absent)",
 )
+
+
+def shared_csv_returns(tickers: list[str] | None = None, start: str | None = None) -> pd.DataFrame:
+    """Daily returns from the shared csv files (all of them, or ``tickers``), as the csv source
+    loads them: price_return from close, total_return from adj_close, source csv. Rows before
+    ``start`` are dropped first, so a ticker's first session from ``start`` on has no return."""
+    paths = (
+        [SHARED_PRICES / f"{t.replace('^', '_')}.csv" for t in tickers]
+        if tickers is not None
+        else sorted(SHARED_PRICES.glob("*.csv"))
+    )
+    parts = []
+    for path in paths:
+        bars = pd.read_csv(path, parse_dates=["date"])
+        if start is not None:
+            bars = bars[bars["date"] >= start]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "trade_date": bars["date"],
+                    "ticker": path.stem.replace("_", "^", 1) if path.stem[0] == "_" else path.stem,
+                    "price_return": bars["close"].pct_change(),
+                    "total_return": bars["adj_close"].pct_change(),
+                    "source": "csv",
+                }
+            ).iloc[1:]
+        )
+    return pd.concat(parts, ignore_index=True)
+
 
 # What the Shiller load writes; empty where the default Shiller file is absent (it then loads
 # nothing and says so).

@@ -5,7 +5,7 @@ from rotation_assets.metrics.claims_check import CLAIMS_CHECK, VERDICTS, check_c
 from rotation_assets.reference.claims import CLAIM_KINDS, load_claims
 from rotation_assets.reference.seed_files import SeedError
 from rotation_assets.reference.universe import load_rotation_pairs, load_universe
-from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
+from rotation_assets_tests.conftest import requires_shared_prices, shared_csv_returns
 
 HEADER = "claim_id,kind,tickers,start_date,end_date,claimed_value,tolerance,unit,text,source\n"
 GOOD = "c1,period_return,AAA,2026-02-03,2026-02-04,0.04,0.01,return,t,s\n"
@@ -243,31 +243,13 @@ def test_no_claims_gives_an_empty_table():
     assert result.empty and list(result.columns) == CLAIMS_CHECK.column_names
 
 
-def _real_returns() -> pd.DataFrame:
-    parts = []
-    for path in sorted(SHARED_PRICES.glob("*.csv")):
-        ticker = "^" + path.stem[1:] if path.stem.startswith("_") else path.stem
-        bars = pd.read_csv(path, parse_dates=["date"])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "trade_date": bars["date"],
-                    "ticker": ticker,
-                    "price_return": bars["close"].pct_change(),
-                    "total_return": bars["adj_close"].pct_change(),
-                }
-            ).iloc[1:]  # a ticker's first session has no return
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
 @requires_shared_prices
 def test_every_real_claim_gets_a_verdict_on_the_real_prices():
     claims = load_claims()
     universe = load_universe()
     no_streaks = STREAKS.iloc[0:0]
     result = check_claims(
-        claims, _real_returns(), universe, load_rotation_pairs(universe), no_streaks
+        claims, shared_csv_returns(), universe, load_rotation_pairs(universe), no_streaks
     )
     assert list(result["claim_id"]) == list(claims["claim_id"])
     assert set(result["verdict"]) <= set(VERDICTS)

@@ -26,7 +26,7 @@ from rotation_assets.metrics.relative_strength import relative_strength
 from rotation_assets.reference.historical_periods import load_historical_periods
 from rotation_assets.reference.seed_files import SeedError
 from rotation_assets.warehouse.writes import replace_rows
-from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
+from rotation_assets_tests.conftest import requires_shared_prices, shared_csv_returns
 
 # Sessions d0..d8 (2024-01-02 is a Tuesday; 2024-01-06/07 are a weekend).
 D = pd.to_datetime(
@@ -433,21 +433,6 @@ def real_relative() -> pd.DataFrame:
     """relative_strength of RUT_GSPC and IWM_SPY from the shared csv files, from 1990-01-02 on
     (the README's backfill): returns from close and adj_close, as the csv source loads them; the
     index pair on its price basis, the ETF pair on total return (reference.rotation_pairs)."""
-    parts = []
-    for ticker in ("^RUT", "^GSPC", "IWM", "SPY"):
-        bars = pd.read_csv(SHARED_PRICES / f"{ticker.replace('^', '_')}.csv", parse_dates=["date"])
-        bars = bars[bars["date"] >= "1990-01-02"]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "trade_date": bars["date"],
-                    "ticker": ticker,
-                    "price_return": bars["close"].pct_change(),
-                    "total_return": bars["adj_close"].pct_change(),
-                    "source": "csv",
-                }
-            ).iloc[1:]
-        )
     pairs = pd.DataFrame(
         {
             "pair_id": ["RUT_GSPC", "IWM_SPY"],
@@ -456,7 +441,8 @@ def real_relative() -> pd.DataFrame:
             "basis": ["price", "total_return"],
         }
     )
-    return relative_strength(pair_spreads(pd.concat(parts, ignore_index=True), pairs))
+    returns = shared_csv_returns(["^RUT", "^GSPC", "IWM", "SPY"], start="1990-01-02")
+    return relative_strength(pair_spreads(returns, pairs))
 
 
 @requires_shared_prices
