@@ -6,6 +6,7 @@ Run it alone with: python -m pytest rotation_assets_tests/test_real_history.py -
 """
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -16,6 +17,7 @@ from rotation_assets.cli import execute_range, step_failures
 from rotation_assets.definitions import build_definitions
 from rotation_assets.defs.prices.sources import CsvPriceSource
 from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.reporting.findings import findings_markdown, replace_between_markers
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
 
 pytestmark = requires_shared_prices
@@ -165,3 +167,12 @@ def test_every_file_loads_to_its_end_and_the_stale_tails_are_warned(real_run):
             "stale_legs": "^NDX (last 2026-07-10)",
         },
     ]
+
+
+def test_the_readme_findings_are_what_the_tables_say(warehouse):
+    """The README's "What the pipeline found" is generated: regenerate it when this fails with
+    python -m rotation_assets.reporting.findings --warehouse W --write README.md."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    with duckdb.connect(warehouse, read_only=True) as con:
+        body = findings_markdown(con)
+    assert replace_between_markers(readme, body) == readme
