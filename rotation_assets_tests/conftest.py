@@ -3,9 +3,30 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 # Read when the definitions are imported: keep retry back-off short in tests.
 os.environ.setdefault("ROTATION_FETCH_RETRY_DELAY_SECONDS", "0.2")
+
+# The fuzz suites (test_fuzz_*.py): the same inputs on every run and machine (derandomize, no
+# example database), no per-example deadline (a loaded machine must not fail them). Each
+# property sets its own number of examples (fuzz_inputs.examples); HYPOTHESIS_PROFILE=explore
+# draws from a random seed instead, with ROTATION_FUZZ_SCALE=20 for 20x as many, to look for
+# new failures (a failure prints the example to pin).
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore",
+    parent=settings.get_profile("ci"),
+    derandomize=False,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True, scope="session")

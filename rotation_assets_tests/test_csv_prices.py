@@ -229,9 +229,11 @@ def test_first_bad_line_is_reported_with_a_count_of_the_rest(tmp_path: Path) -> 
             "date,open,high,low,close,adjclose,volume",
             ["missing column(s) adj_close", "unexpected column(s) 'adjclose'"],
         ),
-        ("Date,open,high,low,close,adj_close,volume", ["missing column(s) date", "'Date'"]),
+        # 'Date' would be read as date (Yahoo's header): a misspelt name is not.
+        ("Dates,open,high,low,close,adj_close,volume", ["missing column(s) date", "'Dates'"]),
+        ("date,open,high,low,close,close,adj_close,volume", ["repeated column(s) close"]),
     ],
-    ids=["missing", "renamed", "capitalised"],
+    ids=["missing", "renamed", "misspelt", "repeated"],
 )
 def test_bad_header_is_line_1_and_names_the_missing_columns(
     tmp_path: Path, header: str, fragments: list[str]

@@ -7,6 +7,13 @@ the rest of the file untrustworthy too. Validating the whole file costs little s
 file is cached in-process until its mtime or size changes. Two things are let through on purpose:
 an empty volume (indices have none) and an empty price field, both read as NaN, so that the
 quality checks downstream can report the gap with its ticker and date.
+
+What is only written differently reads the same: a UTF-8 byte-order mark, CRLF line ends, rows
+in any order, the columns in any order, and header names as Yahoo's own CSV download writes
+them (``Date,Open,High,Low,Close,Adj Close,Volume``: names are compared trimmed, lower-cased,
+with spaces as underscores). A column the reader does not know is ignored with a warning
+(logger ``rotation_assets.sources.csv_prices``) naming the file and the column; every line must
+still have the header's number of fields.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -33,6 +41,11 @@ from rotation_assets.sources.base import (
 PRICE_DIR_ENV_VAR = "ROTATION_PRICE_DIR"
 FILE_COLUMNS = ["date", *PRICE_FIELDS, "volume"]
 _NUMBER_COLUMNS = [*PRICE_FIELDS, "volume"]
+# The dates a bar may have: what a nanosecond timestamp holds (pandas' datetime64[ns], in which
+# the bars are kept), in whole years. '2263-01-01' is refused like any other bad date.
+FIRST_DATE, LAST_DATE = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+log = logging.getLogger(__name__)
 
 # path -> ((mtime_ns, size), parsed frame), least recently used first. One entry per path,
 # replaced when the file changes; at most _CACHED_FILES files, so a scale backfill of thousands
@@ -114,12 +127,12 @@ def _parse_price_file(path: Path) -> pd.DataFrame:
         raise MalformedPriceFileError(
             f"{path} line 1: empty file, expected header {','.join(FILE_COLUMNS)}"
         )
-    _check_header(path, text.partition("\n")[0])
+    names = _check_header(path, text.partition("\n")[0])
     _check_field_counts(path, raw)
 
-    frame = _read_fast(text)
+    frame = _read_fast(text, names)
     if frame is None:
-        _raise_first_bad_value(path, _read_as_text(path, text))
+        _raise_first_bad_value(path, _read_as_text(path, text, names))
         raise MalformedPriceFileError(f"{path}: unreadable numbers")  # not reached: defensive
     # Row i of the frame is line i + 2 of the file: the header is line 1, no blank lines between.
     dates = _parse_dates(frame["date"])
@@ -133,15 +146,19 @@ def _parse_price_file(path: Path) -> pd.DataFrame:
     return bars.iloc[order].reset_index(drop=True)
 
 
-def _read_fast(text: str) -> pd.DataFrame | None:
+def _read_fast(text: str, names: list[str]) -> pd.DataFrame | None:
     """Numbers parsed by the C reader; None when any field is not a finite number or empty.
 
     Only an empty field becomes NaN: the reader refuses 'nan' or 'abc' for a float column, and
-    'inf' is caught here. The slow path then finds and names the offending line.
+    'inf' is caught here. The slow path then finds and names the offending line. ``names``:
+    the columns as ``_check_header`` named them (only ``FILE_COLUMNS`` are read).
     """
     try:
         frame = pd.read_csv(
             io.StringIO(text),
+            header=0,
+            names=names,
+            usecols=FILE_COLUMNS,
             dtype={"date": str, **dict.fromkeys(_NUMBER_COLUMNS, "float64")},
             keep_default_na=False,
             na_values=dict.fromkeys(_NUMBER_COLUMNS, [""]),
@@ -154,42 +171,66 @@ def _read_fast(text: str) -> pd.DataFrame | None:
     return frame
 
 
-def _read_as_text(path: Path, text: str) -> pd.DataFrame:
+def _read_as_text(path: Path, text: str, names: list[str]) -> pd.DataFrame:
     try:
         return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE
+            io.StringIO(text),
+            header=0,
+            names=names,
+            usecols=FILE_COLUMNS,
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_NONE,
         )
     except pd.errors.ParserError as exc:  # the line checks above should leave nothing for this
         raise MalformedPriceFileError(f"{path}: not readable as CSV ({exc})") from exc
 
 
 def _parse_dates(date_text: pd.Series) -> pd.Series:
-    """NaT where the text is not a YYYY-MM-DD date."""
+    """NaT where the text is not a YYYY-MM-DD date from FIRST_DATE to LAST_DATE."""
     dates = pd.to_datetime(date_text, format="%Y-%m-%d", errors="coerce")
     # to_datetime also takes '2020-1-2'; the files promise zero-padded ISO dates, and with that
     # format a 10-character string is one (a length check is far cheaper than a regex).
     lengths = np.fromiter(map(len, date_text), dtype=np.int64, count=len(date_text))
-    return dates.where(lengths == 10)
+    return dates.where((lengths == 10) & (dates >= FIRST_DATE) & (dates <= LAST_DATE))
 
 
-def _check_header(path: Path, header_line: str) -> None:
-    header = header_line.rstrip("\r").split(",")
+def column_name(header_field: str) -> str:
+    """The column a header field names: trimmed, lower-cased, spaces as underscores, so that
+    Yahoo's ``Adj Close`` is ``adj_close`` and ``Date`` is ``date``."""
+    return "_".join(header_field.strip().lower().split())
+
+
+def _check_header(path: Path, header_line: str) -> list[str]:
+    """The name of each column of the header (an unknown one as ``_extra<i>``), after refusing
+    a header without one of ``FILE_COLUMNS`` or with one twice; unknown columns are ignored,
+    with a warning naming them."""
+    fields = header_line.rstrip("\r").split(",")
+    header = [column_name(f) for f in fields]
     missing = [c for c in FILE_COLUMNS if c not in header]
-    unexpected = [c for c in header if c not in FILE_COLUMNS]
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if not (missing or unexpected or repeated):
-        return
-    problems = []
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"unexpected column(s) {', '.join(repr(c) for c in unexpected)}")
-    if repeated:
-        problems.append(f"repeated column(s) {', '.join(repeated)}")
-    raise MalformedPriceFileError(
-        f"{path} line 1: header {header_line.rstrip()!r} has {'; '.join(problems)} "
-        f"(expected {','.join(FILE_COLUMNS)})"
-    )
+    unknown = [i for i, c in enumerate(header) if c not in FILE_COLUMNS]
+    repeated = sorted({c for c in header if c in FILE_COLUMNS and header.count(c) > 1})
+    described = ", ".join(f"{fields[i]!r} (column {i + 1})" for i in unknown)
+    if missing or repeated:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if repeated:
+            problems.append(f"repeated column(s) {', '.join(repeated)}")
+        if unknown:
+            problems.append(f"unexpected column(s) {described}")
+        raise MalformedPriceFileError(
+            f"{path} line 1: header {header_line.rstrip()!r} has {'; '.join(problems)} "
+            f"(expected {','.join(FILE_COLUMNS)})"
+        )
+    if unknown:
+        log.warning(
+            "%s line 1: ignoring column(s) %s (the reader uses %s)",
+            path,
+            described,
+            ",".join(FILE_COLUMNS),
+        )
+    return [c if c in FILE_COLUMNS else f"_extra{i}" for i, c in enumerate(header)]
 
 
 def _check_field_counts(path: Path, raw: bytes) -> None:
@@ -229,7 +270,11 @@ def _raise_first_bad_value(path: Path, text_frame: pd.DataFrame) -> None:
     row = rows[0]
     column = next(c for c in bad if bad[c][row])
     value = text_frame[column].iat[row]
-    what = "not a YYYY-MM-DD date" if column == "date" else "not a number"
+    what = (
+        f"not a YYYY-MM-DD date from {FIRST_DATE.date()} to {LAST_DATE.date()}"
+        if column == "date"
+        else "not a number"
+    )
     more = f" ({len(rows) - 1} more bad line(s))" if len(rows) > 1 else ""
     raise MalformedPriceFileError(f"{path} line {row + 2}: {column} {value!r} is {what}{more}")
 

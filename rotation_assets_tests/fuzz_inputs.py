@@ -1,0 +1,388 @@
+"""Hypothesis strategies for the fuzz suites (``test_fuzz_*.py``): valid inputs, the ways the same
+content can be written differently, and the ways an input can be malformed.
+
+Each malformed input comes with what its error must name (``Corruption.fragments``: the line,
+the column, the value), so a property checks the message, not just the type. Bounded and
+reproducible: ``examples(n)`` is the settings of a property (the profile in conftest.py fixes
+the seed and drops the deadline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from rotation_assets.sources.csv_prices import FILE_COLUMNS
+
+# ROTATION_FUZZ_SCALE=20 (with HYPOTHESIS_PROFILE=explore) draws 20x as many examples.
+SCALE = int(os.environ.get("ROTATION_FUZZ_SCALE", "1"))
+
+
+def examples(n: int) -> settings:
+    """The settings of a property drawing ``n`` examples (times ROTATION_FUZZ_SCALE)."""
+    return settings(max_examples=n * SCALE)
+
+
+# --- valid price files ------------------------------------------------------------------------
+
+PRICE_COLUMNS = FILE_COLUMNS[1:]  # open, high, low, close, adj_close, volume
+# What Yahoo's own CSV download writes as its header (same order as ours).
+YAHOO_HEADER = ["Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One line of a price file, as text fields (volume may be empty, as for an index)."""
+
+    date: dt.date
+    open: str
+    high: str
+    low: str
+    close: str
+    adj_close: str
+    volume: str
+
+    def fields(self) -> list[str]:
+        return [self.date.isoformat(), self.open, self.high, self.low, self.close,
+                self.adj_close, self.volume]  # fmt: skip
+
+
+# Prices with up to 4 decimals, 0.0001 .. 100,000, written as Python writes the float.
+price_numbers = st.integers(1, 10**9).map(lambda n: n / 10**4)
+
+
+@st.composite
+def bars(draw, min_rows: int = 0, max_rows: int = 12) -> list[Bar]:
+    """Valid bars on distinct dates, ascending: low <= open, close <= high, all > 0."""
+    dates = draw(
+        st.lists(
+            st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)),
+            min_size=min_rows,
+            max_size=max_rows,
+            unique=True,
+        )
+    )
+    rows = []
+    for date in sorted(dates):
+        low, a, b, high = sorted(draw(st.lists(price_numbers, min_size=4, max_size=4)))
+        opened, closed = draw(st.permutations([a, b]))
+        volume = draw(st.one_of(st.just(""), st.integers(0, 10**10).map(str)))
+        adj = draw(price_numbers)
+        rows.append(Bar(date, repr(opened), repr(high), repr(low), repr(closed), repr(adj), volume))
+    return rows
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a price file is written: what the reader must treat as the same content."""
+
+    bom: bool = False
+    crlf: bool = False
+    yahoo_header: bool = False
+    row_order: tuple[int, ...] | None = None  # a permutation of the rows
+    column_order: tuple[int, ...] | None = None  # a permutation of the 7 columns
+    extra_columns: tuple[tuple[int, str, str], ...] = ()  # (position, name, value on each line)
+
+    def describe(self) -> str:
+        return ", ".join(
+            name
+            for name, on in [
+                ("byte-order mark", self.bom),
+                ("CRLF", self.crlf),
+                ("Yahoo header", self.yahoo_header),
+                ("rows out of order", self.row_order is not None),
+                ("columns reordered", self.column_order is not None),
+                (f"extra columns {[n for _, n, _ in self.extra_columns]}", self.extra_columns),
+            ]
+            if on
+        )
+
+
+def render_prices(rows: list[Bar], layout: Layout = Layout()) -> bytes:
+    """The bytes of a price file holding ``rows`` written as ``layout`` says."""
+    header = list(YAHOO_HEADER if layout.yahoo_header else FILE_COLUMNS)
+    lines = [r.fields() for r in rows]
+    if layout.row_order is not None:
+        lines = [lines[i] for i in layout.row_order]
+    if layout.column_order is not None:
+        header = [header[i] for i in layout.column_order]
+        lines = [[line[i] for i in layout.column_order] for line in lines]
+    for position, name, value in layout.extra_columns:
+        header.insert(min(position, len(header)), name)
+        for line in lines:
+            line.insert(min(position, len(line)), value)
+    end = "\r\n" if layout.crlf else "\n"
+    text = end.join(",".join(line) for line in [header, *lines]) + end
+    return (b"\xef\xbb\xbf" if layout.bom else b"") + text.encode("utf-8")
+
+
+# Names of columns the reader does not know: never one of ours once trimmed and lower-cased.
+_KNOWN = {*FILE_COLUMNS, *(c.lower().replace(" ", "_") for c in YAHOO_HEADER)}
+extra_column_names = st.text(
+    st.characters(codec="utf-8", exclude_characters=',\r\n"\ufeff', exclude_categories=["Cs"]),
+    min_size=0,
+    max_size=12,
+).filter(lambda name: "_".join(name.strip().lower().split()) not in _KNOWN)
+extra_values = st.text(
+    st.characters(codec="utf-8", exclude_characters=",\r\n\ufeff", exclude_categories=["Cs"]),
+    max_size=10,
+)
+
+
+@st.composite
+def layouts(draw, rows: int) -> Layout:
+    """Any combination of the harmless ways to write a file of ``rows`` rows."""
+    return Layout(
+        bom=draw(st.booleans()),
+        crlf=draw(st.booleans()),
+        yahoo_header=draw(st.booleans()),
+        row_order=draw(st.none() | st.permutations(range(rows)).map(tuple)),
+        column_order=draw(st.none() | st.permutations(range(7)).map(tuple)),
+        extra_columns=tuple(
+            draw(
+                st.lists(st.tuples(st.integers(0, 8), extra_column_names, extra_values), max_size=2)
+            )
+        ),
+    )
+
+
+# --- malformed price files --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """A malformed file and what its error must name; ``kind`` is its class in the README."""
+
+    kind: str
+    data: bytes
+    fragments: tuple[str, ...] = field(default=())
+    line: int | None = None  # the 1-based line the error must name, when it is known
+
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# A number as a price file writes it: optional sign, digits with an optional point, exponent.
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
+def is_iso_date(text: str, first: int = 1678, last: int = 2261) -> bool:
+    """True for a zero-padded ISO date in the years ``first``..``last`` (the csv reader's)."""
+    if not _ISO.fullmatch(text):
+        return False
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return first <= day.year <= last
+
+
+def is_number(text: str) -> bool:
+    """True for a finite decimal number (what the csv reader must accept in a number field).
+    Spaces and tabs around it are allowed: the value is the same (pandas' reader skips them)."""
+    text = text.strip(" \t")
+    return bool(_DECIMAL.fullmatch(text)) and math.isfinite(float(text))
+
+
+# Text that stays inside one field: no comma, no line break.
+field_chars = st.characters(
+    codec="utf-8", exclude_characters=",\r\n\ufeff", exclude_categories=["Cs"]
+)
+date_like = st.one_of(
+    st.text(field_chars, max_size=12),
+    st.text(st.sampled_from("0123456789-/. T:"), min_size=6, max_size=12),
+    # Zero-padded but impossible, or almost ISO.
+    st.builds(
+        lambda y, m, d, sep: f"{y:04d}{sep}{m:02d}{sep}{d:02d}",
+        st.integers(0, 9999),
+        st.integers(0, 19),
+        st.integers(0, 39),
+        st.sampled_from(["-", "/", "", "."]),
+    ),
+    st.builds(lambda d: f"{d.year}-{d.month}-{d.day}", st.dates()),  # not zero-padded
+)
+number_like = st.one_of(
+    st.text(field_chars, min_size=1, max_size=10),
+    st.text(st.sampled_from("0123456789.-+eE_ xXinfaINFA"), min_size=1, max_size=8),
+    st.sampled_from(
+        [
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "Infinity",
+            "1e999",
+            "-1e400",
+            "NA",
+            "null",
+            "N/A",
+            "#N/A",
+            "1,5".replace(",", "."),
+            "1.2.3",
+            "--1",
+            "0x10",
+            "1_000",
+            " 1.5",
+            "1.5 ",
+            '"1.5"',
+            "\t1",
+        ]
+    ),  # fmt: skip
+)
+
+
+def _lines(rows: list[Bar]) -> list[str]:
+    return [",".join(FILE_COLUMNS), *(",".join(r.fields()) for r in rows)]
+
+
+def _join(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+PARSE_DEFECTS = (
+    "missing column",
+    "renamed column",
+    "repeated column",
+    "unparsable date",
+    "unparsable number",
+    "duplicate date",
+    "empty file",
+    "invalid UTF-8 bytes",
+    "truncated line",
+    "blank line",
+    "control characters in a line",
+)
+
+
+def parse_bars(text: str) -> list[Bar]:
+    """The rows of a canonical price file's text (as written by ``render_prices``)."""
+    rows = []
+    for line in text.splitlines()[1:]:
+        day, *rest = line.split(",")
+        rows.append(Bar(dt.date.fromisoformat(day), *rest))
+    return rows
+
+
+@st.composite
+def corrupted_price_files(
+    draw, rows_from: st.SearchStrategy[list[Bar]] | None = None
+) -> Corruption:
+    """A valid file (rows from ``rows_from``, at least 2) with one defect of a class the reader
+    must refuse, naming where it is."""
+    rows = draw(rows_from if rows_from is not None else bars(min_rows=2, max_rows=8))
+    lines = _lines(rows)
+    kind = draw(st.sampled_from(PARSE_DEFECTS))
+    r = draw(st.integers(0, len(rows) - 1))  # the data row the defect is on (line r + 2)
+    if kind == "missing column":
+        c = draw(st.integers(0, 6))
+        cells = [line.split(",") for line in lines]
+        data = _join([",".join(x for i, x in enumerate(cs) if i != c) for cs in cells])
+        return Corruption(kind, data, ("line 1", f"missing column(s) {FILE_COLUMNS[c]}"), 1)
+    if kind == "renamed column":
+        c = draw(st.integers(0, 6))
+        name = draw(extra_column_names.filter(lambda n: n.strip() != ""))
+        header = lines[0].split(",")
+        header[c] = name
+        data = _join([",".join(header), *lines[1:]])
+        return Corruption(
+            kind, data, ("line 1", f"missing column(s) {FILE_COLUMNS[c]}", repr(name)), 1
+        )
+    if kind == "repeated column":
+        c, d = draw(st.lists(st.integers(0, 6), min_size=2, max_size=2, unique=True))
+        header = lines[0].split(",")
+        header[c] = header[d]
+        data = _join([",".join(header), *lines[1:]])
+        return Corruption(kind, data, ("line 1", f"repeated column(s) {FILE_COLUMNS[d]}"), 1)
+    if kind == "unparsable date":
+        text = draw(date_like.filter(lambda t: not is_iso_date(t)))
+        cells = lines[r + 1].split(",")
+        cells[0] = text
+        lines[r + 1] = ",".join(cells)
+        return Corruption(kind, _join(lines), ("date", repr(text)), r + 2)
+    if kind == "unparsable number":
+        c = draw(st.integers(1, 6))
+        text = draw(number_like.filter(lambda t: not is_number(t) and t != ""))
+        cells = lines[r + 1].split(",")
+        cells[c] = text
+        lines[r + 1] = ",".join(cells)
+        return Corruption(kind, _join(lines), (FILE_COLUMNS[c], repr(text)), r + 2)
+    if kind == "duplicate date":
+        s = draw(st.integers(0, len(rows) - 1).filter(lambda s: s != r))
+        first, later = min(r, s), max(r, s)
+        cells = lines[later + 1].split(",")
+        cells[0] = rows[first].date.isoformat()
+        lines[later + 1] = ",".join(cells)
+        return Corruption(
+            kind, _join(lines), ("duplicate date", f"also on line {first + 2}"), later + 2
+        )
+    if kind == "empty file":
+        data = draw(st.sampled_from([b"", b"\n", b"\r\n", b"\xef\xbb\xbf", b"  \n\n"]))
+        return Corruption(kind, data, ("empty file",), 1)
+    if kind == "invalid UTF-8 bytes":
+        line = draw(st.integers(0, len(lines) - 1))
+        at = draw(st.integers(0, len(lines[line])))
+        junk = draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80", b"\xfe\xff"]))
+        data = bytearray(_join(lines[:line]))
+        data += lines[line][:at].encode() + junk + lines[line][at:].encode() + b"\n"
+        data += _join(lines[line + 1 :]) if line + 1 < len(lines) else b""
+        return Corruption(kind, bytes(data), ("not UTF-8",), line + 1)
+    if kind == "truncated line":
+        # Cut before the line's last comma: cutting inside the volume would leave a valid
+        # (different) number that no reader could tell from the real one.
+        text = lines[r + 1]
+        cut = draw(st.integers(1, text.rindex(",")))
+        lines[r + 1] = text[:cut]
+        if draw(st.booleans()):  # the file ends there (a partial write)
+            return Corruption(kind, _join(lines[: r + 2])[:-1], ("fields, expected 7",), r + 2)
+        return Corruption(kind, _join(lines), ("fields, expected 7",), r + 2)
+    if kind == "blank line":
+        lines.insert(r + 1, draw(st.sampled_from(["", " ", "\t"])))
+        return Corruption(kind, _join(lines), ("blank line",), r + 2)
+    # Control characters spliced into a data line: a lone CR (old Mac line end), NUL, form feed,
+    # vertical tab, a quote. Each must come out as an error naming the line, never a crash.
+    junk = draw(st.text(st.sampled_from("\r\x00\x0b\x0c\x1c\x85\u2028\"'"), min_size=1, max_size=3))
+    text = lines[r + 1]
+    at = draw(st.integers(0, len(text)))
+    if at == len(text) and set(junk) == {"\r"}:
+        at = 0  # "\r" before the line end is a CRLF line end, which is fine
+    lines[r + 1] = text[:at] + junk + text[at:]
+    return Corruption(kind, _join(lines), (), r + 2)
+
+
+AUDIT_DEFECTS = ("non-positive price", "high below low", "empty close")
+
+
+@st.composite
+def audit_defects(draw, rows: list[Bar]) -> tuple[str, bytes, Bar]:
+    """A file the reader accepts but the audit before the write must refuse: a price <= 0,
+    a high below the low, an empty close. Returns the kind, the bytes and the bad row."""
+    kind = draw(st.sampled_from(AUDIT_DEFECTS))
+    r = draw(st.integers(0, len(rows) - 1))
+    row = rows[r]
+    if kind == "non-positive price":
+        column = draw(st.sampled_from(["open", "high", "low", "close", "adj_close"]))
+        value = draw(st.sampled_from(["0", "-0.0", "-1.5", "-1e-9", "-123456"]))
+        bad = Bar(**{**row.__dict__, column: value})
+    elif kind == "high below low":
+        low = float(row.low)
+        bad = Bar(**{**row.__dict__, "high": repr(low * draw(st.floats(0.01, 0.99)))})
+    else:
+        bad = Bar(**{**row.__dict__, "close": ""})
+    return kind, render_prices([*rows[:r], bad, *rows[r + 1 :]]), bad
+
+
+def garbage_bytes() -> st.SearchStrategy[bytes]:
+    """Arbitrary bytes, and valid-looking text with arbitrary pieces in it."""
+    header = ",".join(FILE_COLUMNS).encode()
+    return st.one_of(
+        st.binary(max_size=200),
+        st.builds(lambda b: header + b"\n" + b, st.binary(max_size=200)),
+        st.builds(
+            lambda t: (header.decode() + "\n" + t).encode("utf-8", "surrogatepass"),
+            st.text(st.characters(exclude_categories=["Cs"]), max_size=200),
+        ),
+    )
