@@ -9,10 +9,13 @@ the seed and drops the deadline).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hypothesis import settings
@@ -386,3 +389,187 @@ def garbage_bytes() -> st.SearchStrategy[bytes]:
             st.text(st.characters(exclude_categories=["Cs"]), max_size=200),
         ),
     )
+
+
+# --- seed files ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedText:
+    """A seed as CSV records (header first) and how they are written out."""
+
+    records: tuple[tuple[str, ...], ...]
+    bom: bool = False
+    crlf: bool = False
+    quote_all: bool = False
+    blank_before: frozenset[int] = frozenset()  # record indices preceded by a blank line
+
+    def render(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(
+            out,
+            lineterminator="\r\n" if self.crlf else "\n",
+            quoting=csv.QUOTE_ALL if self.quote_all else csv.QUOTE_MINIMAL,
+        )
+        for i, record in enumerate(self.records):
+            if i in self.blank_before:
+                out.write("\r\n" if self.crlf else "\n")
+            writer.writerow(record)
+        return (b"\xef\xbb\xbf" if self.bom else b"") + out.getvalue().encode("utf-8")
+
+    def line_of(self, record: int) -> int:
+        """The 1-based line record ``record`` starts on (quoted fields may span lines)."""
+        line = 1
+        for i, fields in enumerate(self.records[:record]):
+            line += (i in self.blank_before) + 1 + sum(f.count("\n") for f in fields)
+        return line + (record in self.blank_before)
+
+
+def seed_records(path) -> tuple[tuple[str, ...], ...]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return tuple(tuple(r) for r in csv.reader(f) if r)
+
+
+@st.composite
+def seed_layouts(draw, records: tuple[tuple[str, ...], ...]) -> SeedText:
+    """The records written in any harmless way: BOM, CRLF, every field quoted, blank lines,
+    rows out of order, an extra column, spaces around values."""
+    header, rows = records[0], list(records[1:])
+    rows = draw(st.permutations(rows))
+    if draw(st.booleans()):  # an extra column, anywhere, with any text (quoted as needed)
+        at = draw(st.integers(0, len(header)))
+        name = draw(extra_column_names.filter(lambda n: n.strip() not in header))
+        # Any text but a lone CR, which Python's csv writer leaves unquoted with "\n" line ends.
+        values = draw(st.lists(st.text(max_size=8).map(_no_surrogates).map(
+            lambda t: t.replace("\r", "")), min_size=len(rows), max_size=len(rows)))  # fmt: skip
+        header = (*header[:at], name, *header[at:])
+        rows = [(*r[:at], v, *r[at:]) for r, v in zip(rows, values, strict=True)]
+    if draw(st.booleans()):
+        rows = [tuple(f" {f} " if f else f for f in r) for r in rows]
+    return SeedText(
+        (tuple(header), *map(tuple, rows)),
+        bom=draw(st.booleans()),
+        crlf=draw(st.booleans()),
+        quote_all=draw(st.booleans()),
+        blank_before=frozenset(draw(st.sets(st.integers(1, len(rows) + 1), max_size=3))),
+    )
+
+
+def _no_surrogates(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+@dataclass(frozen=True)
+class SeedDefect:
+    """A malformed seed, the line its error must name, and fragments the message must hold."""
+
+    kind: str
+    data: bytes
+    line: int | None
+    fragments: tuple[str, ...]
+
+
+SEED_DEFECTS = (
+    "empty file",
+    "invalid UTF-8 bytes",
+    "missing column",
+    "renamed column",
+    "repeated column",
+    "short line",
+    "long line",
+    "empty required field",
+    "duplicate key",
+    "unparsable date",
+    "quote never closed",
+)
+
+
+@st.composite
+def corrupted_seeds(
+    draw,
+    records: tuple[tuple[str, ...], ...],
+    required: tuple[str, ...],
+    key: tuple[str, ...],
+    dates: tuple[str, ...],
+    checks: dict[str, tuple[st.SearchStrategy[str], Callable[[str], tuple[str, ...]]]],
+) -> SeedDefect:
+    """A seed built from ``records`` with one defect: a generic one (SEED_DEFECTS) or one of
+    ``checks`` (column -> (values that column refuses, the fragments its error names)).
+    Blank lines may come before the defect: the line named must still be the right one."""
+    header = records[0]
+    rows = [list(r) for r in records[1:]]
+    kinds = [k for k in SEED_DEFECTS if dates or k != "unparsable date"]
+    kinds += [f"bad {c}" for c in checks]
+    kind = draw(st.sampled_from(kinds))
+    r = draw(st.integers(0, len(rows) - 1))
+    blanks = frozenset(draw(st.sets(st.integers(1, len(rows)), max_size=2)))
+
+    def done(hdr, rws, line_record: int | None, fragments: tuple[str, ...]) -> SeedDefect:
+        text = SeedText((tuple(hdr), *map(tuple, rws)), blank_before=blanks)
+        line = None if line_record is None else text.line_of(line_record)
+        return SeedDefect(kind, text.render(), line, fragments)
+
+    if kind == "empty file":
+        data = draw(st.sampled_from([b"", b"\n", b"\xef\xbb\xbf", b"\r\n\r\n", b" \n"]))
+        return SeedDefect(kind, data, 1, ("empty file",))
+    if kind == "invalid UTF-8 bytes":
+        text = SeedText((tuple(header), *map(tuple, rows)), blank_before=blanks)
+        data = text.render()
+        at = draw(st.integers(0, len(data)))
+        junk = draw(st.sampled_from([b"\xff", b"\xc3(", b"\x80", b"\xed\xa0\x80"]))
+        return SeedDefect(
+            kind, data[:at] + junk + data[at:], data[:at].count(b"\n") + 1, ("not UTF-8",)
+        )
+    if kind in ("missing column", "renamed column"):
+        c = header.index(draw(st.sampled_from(required)))
+        if kind == "missing column":
+            hdr = [h for i, h in enumerate(header) if i != c]
+            rws = [[f for i, f in enumerate(row) if i != c] for row in rows]
+        else:
+            name = draw(extra_column_names.filter(lambda n: n.strip() not in header))
+            hdr = [*header[:c], name, *header[c + 1 :]]
+            rws = rows
+        return done(hdr, rws, None, (f"missing columns ['{header[c]}']",))
+    if kind == "repeated column":
+        c = draw(st.integers(0, len(header) - 1))
+        at = draw(st.integers(0, len(header)))
+        hdr = [*header[:at], header[c], *header[at:]]
+        rws = [[*row[:at], row[c], *row[at:]] for row in rows]
+        return done(hdr, rws, 0, (f"repeated column(s) {header[c]}",))
+    if kind == "short line":
+        cut = draw(st.integers(1, len(header) - 1))
+        rows[r] = rows[r][:cut]
+        return done(header, rows, r + 1, (f"{cut} field(s), expected {len(header)}",))
+    if kind == "long line":
+        more = draw(st.lists(st.text(field_chars, max_size=5), min_size=1, max_size=3))
+        rows[r] = [*rows[r], *more]
+        n = len(header) + len(more)
+        return done(header, rows, r + 1, (f"{n} field(s), expected {len(header)}",))
+    if kind == "empty required field":
+        column = draw(st.sampled_from(required))
+        rows[r][header.index(column)] = draw(st.sampled_from(["", " ", "\t", "  \t "]))
+        return done(header, rows, r + 1, (f"empty {column}",))
+    if kind == "duplicate key":
+        if len(rows) < 2:
+            return draw(corrupted_seeds(records, required, key, dates, checks))
+        s = draw(st.integers(0, len(rows) - 1).filter(lambda s: s != r))
+        first, later = min(r, s), max(r, s)
+        for column in key:
+            rows[later][header.index(column)] = rows[first][header.index(column)]
+        return done(header, rows, later + 1, ("duplicate",))
+    if kind == "unparsable date":
+        column = draw(st.sampled_from(dates))
+        text = draw(date_like.filter(lambda t: t.strip() != "" and not is_iso_date(t.strip())))
+        rows[r][header.index(column)] = text
+        return done(header, rows, r + 1, (column, repr(text.strip()), "is not YYYY-MM-DD"))
+    if kind == "quote never closed":
+        # A last record that opens a quote and never closes it (a file cut mid-field).
+        data = SeedText((tuple(header), *map(tuple, rows)), blank_before=blanks).render()
+        tail = draw(st.text(field_chars, max_size=20)).replace('"', "")
+        line = data.count(b"\n") + 1
+        return SeedDefect(kind, data + b'"' + tail.encode(), line, ("not valid CSV",))
+    column = kind.removeprefix("bad ")
+    values, fragments = checks[column]
+    value = draw(values)
+    rows[r][header.index(column)] = value
+    return done(header, rows, r + 1, fragments(value))
