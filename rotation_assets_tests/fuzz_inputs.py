@@ -329,10 +329,11 @@ def corrupted_price_files(
         line = draw(st.integers(0, len(lines) - 1))
         at = draw(st.integers(0, len(lines[line])))
         junk = draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80", b"\xfe\xff"]))
-        data = bytearray(_join(lines[:line]))
-        data += lines[line][:at].encode() + junk + lines[line][at:].encode() + b"\n"
-        data += _join(lines[line + 1 :]) if line + 1 < len(lines) else b""
-        return Corruption(kind, bytes(data), ("not UTF-8",), line + 1)
+        text = lines[line]
+        lines[line] = "\0"  # replaced by the bytes below
+        before, after = _join(lines).split(b"\0")
+        data = before + text[:at].encode() + junk + text[at:].encode() + after
+        return Corruption(kind, data, ("not UTF-8",), line + 1)
     if kind == "truncated line":
         # Cut before the line's last comma: cutting inside the volume would leave a valid
         # (different) number that no reader could tell from the real one.
@@ -573,3 +574,133 @@ def corrupted_seeds(
     value = draw(values)
     rows[r][header.index(column)] = value
     return done(header, rows, r + 1, fragments(value))
+
+
+# --- Shiller's monthly file --------------------------------------------------------------------
+
+SHILLER_COLUMNS = (
+    "month", "sp500_price", "dividend_12m", "earnings_12m", "cpi", "gs10", "trailing_pe", "cape",
+    "tr_cape",
+)  # fmt: skip
+# Any finite number as the sheet writes it, or empty (a value not yet published).
+shiller_numbers = st.one_of(
+    st.just(""),
+    st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+    st.integers(-999, 99999).map(str),
+)
+
+
+@st.composite
+def shiller_rows(draw, min_rows: int = 1, max_rows: int = 14) -> list[list[str]]:
+    """Consecutive months from a random start, a positive price, other fields any number."""
+    year, month = draw(st.integers(1700, 2200)), draw(st.integers(1, 12))
+    rows = []
+    for _ in range(draw(st.integers(min_rows, max_rows))):
+        price = repr(draw(st.floats(0.01, 1e5)))
+        rows.append([f"{year:04d}-{month:02d}", price, *(draw(shiller_numbers) for _ in range(7))])
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return rows
+
+
+def render_shiller(header, rows, *, bom=False, crlf=False) -> bytes:
+    end = "\r\n" if crlf else "\n"
+    text = end.join(",".join(r) for r in [list(header), *rows]) + end
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+SHILLER_DEFECTS = (
+    "missing column",
+    "repeated column",
+    "unparsable month",
+    "unparsable number",
+    "non-positive or empty price",
+    "duplicate month",
+    "skipped month",
+    "short line",
+    "long line",
+    "empty file",
+    "header only",
+    "invalid UTF-8 bytes",
+    "carriage return inside a line",
+    "quote never closed",
+)
+
+
+@st.composite
+def corrupted_shiller_files(draw) -> Corruption:
+    """A valid Shiller file with one defect; the line and fragments its error must name."""
+    rows = draw(shiller_rows(min_rows=3))
+    header = list(SHILLER_COLUMNS)
+    kind = draw(st.sampled_from(SHILLER_DEFECTS))
+    r = draw(st.integers(0, len(rows) - 1))
+    line = r + 2
+    if kind == "missing column":
+        c = draw(st.integers(0, 8))
+        header.pop(c)
+        rows = [row[:c] + row[c + 1 :] for row in rows]
+        return Corruption(kind, render_shiller(header, rows), (SHILLER_COLUMNS[c],), 1)
+    if kind == "repeated column":
+        c = draw(st.integers(0, 8))
+        header.append(SHILLER_COLUMNS[c])
+        rows = [[*row, row[c]] for row in rows]
+        fragment = f"repeated column(s) {SHILLER_COLUMNS[c]}"
+        return Corruption(kind, render_shiller(header, rows), (fragment,), 1)
+    if kind == "unparsable month":
+        text = draw(
+            st.one_of(
+                st.text(field_chars, max_size=9),
+                st.builds(
+                    lambda y, m: f"{y:04d}-{m:02d}", st.integers(0, 9999), st.integers(0, 99)
+                ),
+                st.sampled_from(["１９９０-01", "1990-1", "1990/01", "1990-01-01", "0000-01"]),
+            ).filter(lambda t: not _shiller_month(t.strip()))
+        )
+        rows[r][0] = text
+        return Corruption(
+            kind, render_shiller(header, rows), ("column month", repr(text.strip())), line
+        )
+    if kind == "unparsable number":
+        c = draw(st.integers(1, 8))
+        text = draw(number_like.filter(lambda t: t.strip() != "" and not is_number(t.strip())))
+        rows[r][c] = text
+        fragments = (f"column {SHILLER_COLUMNS[c]}", repr(text.strip()))
+        return Corruption(kind, render_shiller(header, rows), fragments, line)
+    if kind == "non-positive or empty price":
+        rows[r][1] = draw(st.sampled_from(["0", "-1", "-0.0", "", "-1e-9"]))
+        return Corruption(kind, render_shiller(header, rows), ("sp500_price",), line)
+    if kind == "duplicate month":
+        s = draw(st.integers(0, len(rows) - 1).filter(lambda s: s != r))
+        rows[max(r, s)][0] = rows[min(r, s)][0]
+        return Corruption(kind, render_shiller(header, rows), ("duplicate month",), max(r, s) + 2)
+    if kind == "skipped month":
+        gone = draw(st.integers(1, len(rows) - 2))
+        rows.pop(gone)
+        return Corruption(kind, render_shiller(header, rows), ("follows",), gone + 2)
+    if kind == "short line":
+        rows[r] = rows[r][: draw(st.integers(1, 8))]
+        return Corruption(kind, render_shiller(header, rows), ("fields, expected 9",), line)
+    if kind == "long line":
+        rows[r] = [*rows[r], *draw(st.lists(shiller_numbers, min_size=1, max_size=2))]
+        return Corruption(kind, render_shiller(header, rows), ("fields, expected 9",), line)
+    if kind == "empty file":
+        data = draw(st.sampled_from([b"", b"\n", b"\xef\xbb\xbf", b"\r\n \n"]))
+        return Corruption(kind, data, ("empty file",), 1)
+    if kind == "header only":
+        return Corruption(kind, render_shiller(header, []), ("no monthly rows",), None)
+    if kind == "invalid UTF-8 bytes":
+        data = render_shiller(header, rows)
+        at = draw(st.integers(0, len(data)))
+        junk = draw(st.sampled_from([b"\xff", b"\xc3(", b"\x80", b"\xed\xa0\x80"]))
+        return Corruption(
+            kind, data[:at] + junk + data[at:], ("not UTF-8",), data[:at].count(b"\n") + 1
+        )
+    if kind == "carriage return inside a line":
+        rows[r][draw(st.integers(0, 8))] += "\r" + draw(st.text("0123456789.", max_size=3))
+        return Corruption(kind, render_shiller(header, rows), ("carriage return",), line)
+    rows[r][draw(st.integers(0, 8))] = '"' + draw(st.text("0123456789.", max_size=3))
+    return Corruption(kind, render_shiller(header, rows), ("not valid CSV",), line)
+
+
+def _shiller_month(text: str) -> bool:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text, re.ASCII)
+    return bool(match) and 1 <= int(match[2]) <= 12 and 1678 <= int(match[1]) <= 2261
