@@ -34,7 +34,7 @@ BLOCKING_RULES = {
     "(no_stale_tails, a warning), not a hole.",
     "no_null_prices": "close and adj_close are present; open, high and low are all present or "
     "all empty (a close-only bar).",
-    "prices_positive": "Every price is > 0.",
+    "prices_positive": "Every price is > 0 and finite (an infinite price is refused too).",
     "ohlc_consistent": "low <= min(open, close) and max(open, close) <= high, within 0.1%.",
     "unique_trade_date_ticker": "One bar per (trade_date, ticker).",
 }
@@ -127,8 +127,9 @@ def null_prices_sql(bars: str) -> str:
 
 
 def nonpositive_prices_sql(bars: str) -> str:
-    """Rows where any price is zero or negative."""
-    bad = " OR ".join(f"{f} <= 0" for f in PRICE_FIELDS)
+    """Rows where any price is zero, negative or infinite (an infinite bar passes every other
+    rule: inf > 0, and inf <= inf * 1.001)."""
+    bad = " OR ".join(f"{f} <= 0 OR isinf({f})" for f in PRICE_FIELDS)
     return f"SELECT trade_date, ticker, {_FIELDS} FROM {bars} WHERE {bad} {_ORDER}"
 
 
@@ -206,7 +207,7 @@ def audit(con: duckdb.DuckDBPyConnection, bars: str, expected: str) -> list[Rule
         "expected_tickers_present": "no hole: every universe ticker has a bar on every session "
         "from its first trading date up to its last bar",
         "no_null_prices": "close and adj_close are present; open, high and low all or none",
-        "prices_positive": "every price is > 0",
+        "prices_positive": "every price is > 0 and finite",
         "ohlc_consistent": "low <= min(open, close) and max(open, close) <= high within "
         f"{OHLC_TOLERANCE:.1%}",
         "unique_trade_date_ticker": "one bar per (trade_date, ticker)",
