@@ -52,6 +52,7 @@ from rotation_assets_tests.fuzz_inputs import (
 )
 
 EVERYTHING = (dt.date(1678, 1, 1), dt.date(2261, 12, 31))
+HEADER_LINE = b"date,open,high,low,close,adj_close,volume\n"
 tickers = st.sampled_from(["IWM", "^RUT", "BRK-B", "ES=F", "^GSPC"])
 
 
@@ -150,6 +151,24 @@ def assert_refused(error: MalformedPriceFileError, path: Path, corruption: Corru
 
 @given(ticker=tickers, corruption=corrupted_price_files())
 @examples(200)
+@example(
+    ticker="IWM",
+    corruption=Corruption(
+        "control characters in a line",
+        HEADER_LINE + b"2000-01-01\r,1,1,1,1,1,\n2000-01-02,1,1,1,1,1,\n",
+        ("carriage return",),
+        2,
+    ),
+).via("found by this property: a lone CR shifted the line named to 3 (date '')")
+@example(
+    ticker="IWM",
+    corruption=Corruption(
+        "control characters in a line",
+        HEADER_LINE + b"\r2000-01-01,1,1,1,1,1,\n2000-01-02,1,1,1,1,1,\n",
+        ("carriage return",),
+        2,
+    ),
+).via("found by this property: a CR at the start of a line was read as a blank line")
 def test_a_malformed_file_is_refused_naming_file_line_and_value(
     ticker: str, corruption: Corruption
 ) -> None:

@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -46,6 +47,7 @@ _NUMBER_COLUMNS = [*PRICE_FIELDS, "volume"]
 FIRST_DATE, LAST_DATE = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
 log = logging.getLogger(__name__)
+_LONE_CR = re.compile("\r(?!\n)")
 
 # path -> ((mtime_ns, size), parsed frame), least recently used first. One entry per path,
 # replaced when the file changes; at most _CACHED_FILES files, so a scale backfill of thousands
@@ -126,6 +128,13 @@ def _parse_price_file(path: Path) -> pd.DataFrame:
     if not raw:
         raise MalformedPriceFileError(
             f"{path} line 1: empty file, expected header {','.join(FILE_COLUMNS)}"
+        )
+    # The CSV reader also ends a line at a lone CR, which would shift every line number after
+    # it (or hide the character): only LF and CRLF end a line here.
+    if "\r" in text and (lone := _LONE_CR.search(text)) is not None:
+        line = text.count("\n", 0, lone.start()) + 1
+        raise MalformedPriceFileError(
+            f"{path} line {line}: a carriage return inside the line (only LF or CRLF end a line)"
         )
     names = _check_header(path, text.partition("\n")[0])
     _check_field_counts(path, raw)
