@@ -254,7 +254,7 @@ def assert_names_file_and_line(error: SeedError, path: Path, defect: SeedDefect)
 
 @pytest.mark.parametrize("name", list(SEEDS))
 @given(data=st.data())
-@examples(60)
+@examples(100)
 def test_a_broken_seed_is_refused_naming_file_and_line(name: str, data) -> None:
     seed = SEEDS[name]
     defect = data.draw(
@@ -268,7 +268,7 @@ def test_a_broken_seed_is_refused_naming_file_and_line(name: str, data) -> None:
 
 @pytest.mark.parametrize("name", list(SEEDS))
 @given(data=st.data())
-@examples(30)
+@examples(50)
 def test_any_bytes_load_or_raise_a_seed_error(name: str, data) -> None:
     seed = SEEDS[name]
     base = SeedText(seed.records).render()
