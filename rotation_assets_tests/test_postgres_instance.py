@@ -188,29 +188,40 @@ def database_url(postgres_server: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run_cli(args: list[str], home: Path, tmp_path: Path, url: str) -> subprocess.CompletedProcess:
-    """`rotation ARGS` as a user runs it, with the Postgres instance chosen by the setting."""
+def run_module(
+    module: str, args: list[str], home: Path, tmp_path: Path, url: str | None
+) -> subprocess.CompletedProcess:
+    """``python -m MODULE ARGS`` as a user runs it (``rotation_assets.cli`` is `rotation`), on
+    the home ``home``, in PostgreSQL when ``url`` is given; prices from the csv files the test
+    writes, the warehouse in its folder."""
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("ROTATION_", "DAGSTER_"))
     }
     environment.update(
         {
             "DAGSTER_HOME": str(home),
-            POSTGRES_URL_ENV_VAR: url,
             "ROTATION_REPORTS_DIR": str(tmp_path / "reports"),
             "ROTATION_PRICE_SOURCE": "csv",
             "ROTATION_PRICE_DIR": str(tmp_path / "prices"),
             "ROTATION_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+            **({POSTGRES_URL_ENV_VAR: url} if url else {}),
         }
     )
     return subprocess.run(
-        [sys.executable, "-m", "rotation_assets.cli", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         env=environment,
         cwd=PROJECT_ROOT,
         timeout=600,
     )
+
+
+def run_cli(
+    args: list[str], home: Path, tmp_path: Path, url: str | None
+) -> subprocess.CompletedProcess:
+    """`rotation ARGS`."""
+    return run_module("rotation_assets.cli", args, home, tmp_path, url)
 
 
 def write_price_files(folder: Path, last: dt.date, cut: dict[str, dt.date] | None = None) -> None:
@@ -359,3 +370,68 @@ def test_backfill_update_and_failed_run_read_back_through_the_postgres_instance(
     assert len(per_day) == 21
     assert {n for d, n in per_day.items() if d < FEB2} == {24}
     assert per_day[FEB2] == 23 and FEB3 not in per_day
+
+
+def test_runs_moved_from_sqlite_with_dagster_debug_export_and_import(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The move the README describes: runs exported from the SQLite instance one file each with
+    `dagster debug export`, the home switched by the setting, the files imported with `dagster
+    debug import`. Runs, partition status and check results come across; the SQLite files stay.
+    """
+    home = tmp_path / "home"
+    write_price_files(tmp_path / "prices", last=dt.date(2026, 1, 9))
+    # A SQLite home with one backfill: Jan 2 and Jan 5-8, 5 sessions.
+    backfill = run_cli(
+        ["backfill", "--start", "2026-01-02", "--end", "2026-01-08"], home, tmp_path, None
+    )
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    listed = run_module("dagster", ["run", "list"], home, tmp_path, None)
+    run_ids = [line.split()[1] for line in listed.stdout.splitlines() if line.startswith("Run: ")]
+    assert len(run_ids) == 1, listed.stdout + listed.stderr
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    for run_id in run_ids:
+        done = run_module(
+            "dagster",
+            ["debug", "export", run_id, str(exported / f"{run_id}.gz")],
+            home,
+            tmp_path,
+            None,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    switched = run_module("rotation_assets.instance.dagster_home", [], home, tmp_path, database_url)
+    assert switched.returncode == 0, switched.stdout + switched.stderr
+    assert "in PostgreSQL (ROTATION_DAGSTER_POSTGRES_URL)" in switched.stdout
+    imported = run_module(
+        "dagster",
+        ["debug", "import", *map(str, sorted(exported.iterdir()))],
+        home,
+        tmp_path,
+        database_url,
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+
+    assert (home / "history" / "runs.db").exists()  # the SQLite history stays, unread
+    from rotation_assets.definitions import load_definitions
+
+    graph = load_definitions().resolve_asset_graph()
+    monkeypatch.setenv(POSTGRES_URL_ENV_VAR, database_url)
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        (run,) = instance.get_runs()
+        assert (run.run_id, run.status) == (run_ids[0], DagsterRunStatus.SUCCESS)
+        assert run.tags["rotation/trigger"] == "cli:backfill"
+        partitions = graph.get(RAW_PRICES).partitions_def
+        keys = partitions.get_partition_keys_in_range(PartitionKeyRange("2026-01-02", "2026-01-08"))
+        assert keys == ["2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08"]
+        status = instance.get_status_by_partition(RAW_PRICES, keys, partitions)
+        assert {s.value for s in status.values()} == {"MATERIALIZED"}
+        check = next(
+            k
+            for k in graph.asset_check_keys
+            if k.asset_key == RAW_PRICES and k.name == "no_stale_tails"
+        )
+        (execution,) = instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
+        assert (execution.run_id, execution.status.value) == (run.run_id, "SUCCEEDED")

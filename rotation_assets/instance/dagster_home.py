@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def wanted_dagster_yaml(home: Path, current: str | None = None) -> str:
     if current is not None and is_postgres_dagster_yaml(current):
         raise PostgresInstanceError(
             f"the Dagster instance in {home} keeps its runs in PostgreSQL, but "
-            f"{POSTGRES_URL_ENV_VAR} is not set: set it to the database's postgresql:// URL, "
+            f"{POSTGRES_URL_ENV_VAR} is not set: set it to the database's postgresql+psycopg2:// URL, "
             f"or delete {home / 'dagster.yaml'} to go back to the SQLite instance"
         )
     return dagster_yaml(home)
@@ -129,3 +130,28 @@ def batched_event_writes() -> Iterator[None]:
         yield
     finally:
         os.environ.pop(BATCH_SIZE_ENV_VAR, None)
+
+
+def main() -> int:
+    """``python -m rotation_assets.instance.dagster_home``: write the project's dagster.yaml for
+    this process's settings and say which instance it is. ``rotation`` does this itself; run it
+    before ``dg dev``, the daemon or ``dagster debug import`` on a home no ``rotation`` command
+    has opened since ROTATION_DAGSTER_POSTGRES_URL was set."""
+    try:
+        home = ensure_dagster_home()
+    except PostgresInstanceError as exc:
+        print(f"rotation: {exc}", file=sys.stderr)
+        return 2
+    text = (home / "dagster.yaml").read_text()
+    if not text.startswith(PROJECT_HEADER):
+        kind = "your own dagster.yaml (left as it is)"
+    elif is_postgres_dagster_yaml(text):
+        kind = f"runs, events and schedules in PostgreSQL ({POSTGRES_URL_ENV_VAR})"
+    else:
+        kind = f"runs, events and schedules in SQLite under {home / 'history'}"
+    print(f"DAGSTER_HOME={home}: {kind}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
