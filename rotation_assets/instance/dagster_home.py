@@ -75,8 +75,9 @@ def wanted_dagster_yaml(home: Path, current: str | None = None) -> str:
     if current is not None and is_postgres_dagster_yaml(current):
         raise PostgresInstanceError(
             f"the Dagster instance in {home} keeps its runs in PostgreSQL, but "
-            f"{POSTGRES_URL_ENV_VAR} is not set: set it to the database's postgresql+psycopg2:// URL, "
-            f"or delete {home / 'dagster.yaml'} to go back to the SQLite instance"
+            f"{POSTGRES_URL_ENV_VAR} is not set: set it to the database's "
+            f"postgresql+psycopg2:// URL, or delete {home / 'dagster.yaml'} to go back to the "
+            "SQLite instance"
         )
     return dagster_yaml(home)
 
