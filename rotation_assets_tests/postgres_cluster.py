@@ -170,8 +170,10 @@ def start_throwaway_cluster() -> ThrowawayCluster:
     (mode 0700 on its parents), and the server may run as another user."""
     binaries = find_binaries()
     owner = _owner()
-    # Short, because a unix socket's path is limited to about 100 bytes.
-    folder = Path(tempfile.mkdtemp(prefix="rotation-pg-"))
+    # Short, because a unix socket's path is limited to about 100 bytes. As root, in /tmp
+    # itself: a TMPDIR of root's own may not be open to the cluster's user.
+    parent = "/tmp" if owner is not None and os.path.isdir("/tmp") else None
+    folder = Path(tempfile.mkdtemp(prefix="rotation-pg-", dir=parent))
     if owner is not None:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
     cluster = ThrowawayCluster(folder=folder, binaries=binaries, owner=owner)
