@@ -6,6 +6,10 @@ import pytest
 
 # Read when the definitions are imported: keep retry back-off short in tests.
 os.environ.setdefault("ROTATION_FETCH_RETRY_DELAY_SECONDS", "0.2")
+# A developer's own Dagster instance setting must not reach the tests: every test that runs the
+# CLI or opens a home would record its runs in that PostgreSQL database. Tests that want the
+# Postgres instance set it themselves (test_postgres_instance.py).
+os.environ.pop("ROTATION_DAGSTER_POSTGRES_URL", None)
 
 
 @pytest.fixture(autouse=True, scope="session")
