@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rotation_assets import trading_days
 from rotation_assets.metrics.claim_readings import (
     KIND_READINGS,
     ClaimData,
@@ -32,6 +31,7 @@ from rotation_assets.metrics.claim_readings import (
     PartValue,
     evaluate,
     moved_session,
+    previous_session,
 )
 from rotation_assets.metrics.claim_verdicts import describe_claimed, flips, part_verdict
 from rotation_assets.reference.claims import ClaimedPart, parse_claimed, part_names, part_units
@@ -61,7 +61,9 @@ CLAIM_PARTS = TableSpec(
     columns=(
         Column("claim_id", "VARCHAR", "Claim from reference.claims.", nullable=False),
         Column("part", "VARCHAR", "The part, e.g. 'IWM leg', 'gap', 'length'.", nullable=False),
-        Column("part_order", "INTEGER", "Position of the part in the claim (0-based).", nullable=False),
+        Column(
+            "part_order", "INTEGER", "Position of the part in the claim (0-based).", nullable=False
+        ),
         Column(
             "unit",
             "VARCHAR",
@@ -211,9 +213,7 @@ def part_verdict_of(value: PartValue, claimed: ClaimedPart) -> str:
 def fallback_session(claim: pd.Series) -> pd.Timestamp:
     """The last NYSE session on or before the claim's end_date: what a claim that could not be
     computed is dated by."""
-    return pd.Timestamp(
-        trading_days.previous_session(pd.Timestamp(claim["end_date"]) + pd.Timedelta(days=1))
-    )
+    return previous_session(pd.Timestamp(claim["end_date"]) + pd.Timedelta(days=1))
 
 
 def choose_alternative(stated: str, alternatives: list[tuple[str, str]]) -> int | None:
@@ -283,9 +283,7 @@ def parts_of_claim(claim: pd.Series, results: list[ReadingResult]) -> list[dict]
                 "flips": bool(alternative and flips(verdict, alternative[1])),
                 "readings": readings or "none",
                 "latest_session_used": latest_used,
-                "claimed_text": describe_claimed(
-                    want.comparison, format_value(want.value, unit)
-                ),
+                "claimed_text": describe_claimed(want.comparison, format_value(want.value, unit)),
             }
         )
     return rows

@@ -124,6 +124,15 @@ class ClaimInputs:
     valuation_history: pd.DataFrame | None = None
 
 
+def previous_session(day) -> pd.Timestamp:
+    """The NYSE session before ``day``; outside the bundled calendar (before 1989, or more than
+    about a year ahead) the previous weekday stands for it."""
+    try:
+        return pd.Timestamp(trading_days.previous_session(day))
+    except Exception:  # exchange_calendars' DateOutOfBounds and its kin
+        return pd.Timestamp(day) - pd.offsets.BDay(1)
+
+
 def _day(ts: pd.Timestamp) -> str:
     return pd.Timestamp(ts).date().isoformat()
 
@@ -172,9 +181,7 @@ class ClaimData:
         self.history_start = {t: pd.Timestamp(d) for t, d in given.items()}
         for ticker, rows in self.by_ticker.items():
             if ticker not in self.history_start and len(rows):
-                self.history_start[ticker] = pd.Timestamp(
-                    trading_days.previous_session(rows.index[0])
-                )
+                self.history_start[ticker] = pd.Timestamp(previous_session(rows.index[0]))
 
     # -- windows ------------------------------------------------------------------------------
 
@@ -183,11 +190,9 @@ class ClaimData:
         not reach it."""
         inside = self.sessions[(self.sessions >= start) & (self.sessions <= end)]
         if inside.empty:
-            raise NotComputable(
-                f"no sessions in the data between {_day(start)} and {_day(end)}"
-            )
+            raise NotComputable(f"no sessions in the data between {_day(start)} and {_day(end)}")
         first = pd.Timestamp(trading_days.session_on_or_after(start))
-        last = pd.Timestamp(trading_days.previous_session(end + pd.Timedelta(days=1)))
+        last = previous_session(end + pd.Timedelta(days=1))
         if self.sessions[-1] < last:
             raise NotComputable(
                 f"data ends {_day(self.sessions[-1])}, before the window end {_day(end)}"
@@ -222,9 +227,7 @@ class ClaimData:
         """The ticker's ``basis`` returns on the window's sessions, after every check."""
         if ticker not in self.tickers:
             raise NotComputable(f"{ticker} is not in the universe")
-        self.check_history(
-            ticker, pd.Timestamp(trading_days.previous_session(first)), "the window's base close"
-        )
+        self.check_history(ticker, previous_session(first), "the window's base close")
         rows = self.by_ticker.get(ticker)
         if rows is None or rows.empty:
             raise NotComputable(f"no {ticker} returns between {_day(first)} and {_day(last)}")
@@ -241,7 +244,9 @@ class ClaimData:
                     f"{ticker} has no return on {_day(session)}, the window's {label} session"
                 )
         if series.isna().any():
-            raise NotComputable(f"{ticker} {basis} is null on {_day(series.index[series.isna()][0])}")
+            raise NotComputable(
+                f"{ticker} {basis} is null on {_day(series.index[series.isna()][0])}"
+            )
         return series
 
     def period_return(
@@ -250,7 +255,7 @@ class ClaimData:
         series = self.ticker_returns(ticker, first, last, basis)
         value = float(np.prod(1.0 + series.to_numpy(dtype="float64")) - 1.0)
         base = self.sessions[self.sessions < series.index[0]]
-        base_day = _day(base[-1]) if len(base) else _day(trading_days.previous_session(first))
+        base_day = _day(base[-1]) if len(base) else _day(previous_session(first))
         word = "price" if basis == "price_return" else "total"
         span = f"{base_day} close -> {_day(series.index[-1])} close, {len(series)} sessions"
         return value, f"{ticker} {word} return {span}: {pct(value)}"
@@ -288,7 +293,7 @@ class ClaimData:
         legs = self.pairs.loc[pair_id, ["small", "large"]].tolist()
         starts = [self.history_start.get(leg) for leg in legs]
         if any(s is None for s in starts):
-            return pd.Timestamp(trading_days.previous_session(spreads["trade_date"].iloc[0]))
+            return previous_session(spreads["trade_date"].iloc[0])
         return max(starts)
 
 
@@ -373,9 +378,7 @@ def evaluate(
                 if not isinstance(benchmark, str) or not benchmark:
                     raise NotComputable(f"{ticker} has no benchmark")
                 own, own_text = leg(index, ticker)
-                other, other_text = data.period_return(
-                    benchmark, window.first, window.last, basis
-                )
+                other, other_text = data.period_return(benchmark, window.first, window.last, basis)
                 return own - other, f"{own_text} minus {other_text}: {pct(own - other)}"
 
             parts = [_part(lambda i=i, t=t: versus(i, t)) for i, t in enumerate(tickers)]
@@ -417,7 +420,7 @@ def _streak(
     near_ties = None
     if reading == "near_ties_other_way":
         # From the session before the window (a run may reach back over it) to its end.
-        near_ties = (pd.Timestamp(trading_days.previous_session(start)), pd.Timestamp(end))
+        near_ties = (previous_session(start), pd.Timestamp(end))
     spreads, runs = data.pair_runs(pair_id, near_ties)
     if reading in ("session_before", "session_after"):
         last = data.window(start, end).last
@@ -456,13 +459,15 @@ def _streak(
     )
     if claimed[1] is not None:
         # The look-back of "longest since <year>" reaches that year's first session.
-        year_start = pd.Timestamp(trading_days.session_on_or_after(f"{int(claimed[1].value)}-01-01"))
+        year_start = pd.Timestamp(
+            trading_days.session_on_or_after(f"{int(claimed[1].value)}-01-01")
+        )
         if history >= year_start:
             since_part = PartValue(
                 None,
                 "",
                 f"{pair_id} history starts {_day(history)} (the look-back to "
-                f"{int(claimed[1].value)} needs {_day(trading_days.previous_session(year_start))})",
+                f"{int(claimed[1].value)} needs {_day(previous_session(year_start))})",
             )
     return [length, since_part], latest
 
@@ -505,7 +510,9 @@ def _forward_pe(
     parts, latest = [], pd.Timestamp(claim["end_date"])
     for index, ticker in enumerate(claim["tickers"].split("|")):
         role = str(data.roles.get(ticker, ""))
-        side = "small" if role.startswith("small") else "large" if role.startswith("large") else None
+        side = (
+            "small" if role.startswith("small") else "large" if role.startswith("large") else None
+        )
         ticker_match = forward["ticker"] == ticker
         side_match = forward["ticker"].isna() & forward["index"].map(index_side).eq(side)
         own = claimed[index]

@@ -170,7 +170,9 @@ def _summary(parts: list[dict]) -> str:
             if part["unit"] in ("return", "percentile")
             else f"{tolerance:g}"
         )
-        piece = f"{part['part']}: {computed} vs {part['claimed_text']} (±{tol}) -> {part['verdict']}"
+        piece = (
+            f"{part['part']}: {computed} vs {part['claimed_text']} (±{tol}) -> {part['verdict']}"
+        )
         if part["flips"]:
             piece += (
                 f" [{part['alternative_verdict']} under {part['alternative_reading']}: "

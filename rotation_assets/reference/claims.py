@@ -231,8 +231,8 @@ def load_claims(
     tickers in the universe (pair ids among the rotation pairs), claimed parts, dates.
     ``universe`` and ``pairs`` default to the universe and pairs seeds."""
     frame = read_seed(path, CLAIMS)
-    frame["alternative_tickers"] = frame["alternative_tickers"].astype(object).where(
-        frame["alternative_tickers"] != "", None
+    frame["alternative_tickers"] = (
+        frame["alternative_tickers"].astype(object).where(frame["alternative_tickers"] != "", None)
     )
     if universe is None:
         universe = load_universe()
