@@ -19,6 +19,7 @@ only what D could know.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -196,10 +197,8 @@ def claim_readings(claim: pd.Series, data: ClaimData) -> list[ReadingResult]:
             parts, latest = [PartValue(None, "", str(problem)) for _ in range(count)], None
         label = _label(name, claim, data)
         if name in ("session_before", "session_after"):
-            try:
+            with contextlib.suppress(NotComputable):  # no such session: the bare label
                 label = f"{label} ({moved_session(claim, data, name).date()})"
-            except NotComputable:
-                pass
         results.append(ReadingResult(name, label, parts, latest))
     return results
 

@@ -167,12 +167,14 @@ class ClaimData:
         }
         self.tickers = set(self.inputs.universe["ticker"])
         self.benchmarks = (
-            dict(zip(self.inputs.universe["ticker"], self.inputs.universe["benchmark"]))
+            dict(
+                zip(self.inputs.universe["ticker"], self.inputs.universe["benchmark"], strict=True)
+            )
             if "benchmark" in self.inputs.universe
             else {}
         )
         self.roles = (
-            dict(zip(self.inputs.universe["ticker"], self.inputs.universe["role"]))
+            dict(zip(self.inputs.universe["ticker"], self.inputs.universe["role"], strict=True))
             if "role" in self.inputs.universe
             else {}
         )
