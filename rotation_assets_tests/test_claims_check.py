@@ -609,7 +609,8 @@ def test_forward_pe_against_other_sources_nearest_the_as_of_date():
     # LRG: 2026-02-10 (6 days) 25.0 vs 26 +/- 1.3: confirmed; on or before: 2026-01-01 22.0,
     # off by 4 > 2.6: contradicted (flips). The claim: contradicted both ways, no flip.
     rows = [("pe", "forward_pe", "SML|LRG", "2026-02-04", "2026-02-04", "18|26", "0.9|1.3")]
-    parts = _parts(rows, valuation_points=POINTS).loc["pe"]
+    sessions = pd.DatetimeIndex(pd.to_datetime(_sessions("2026-02-02", "2026-02-20")))
+    parts = _parts(rows, valuation_points=POINTS, sessions=sessions).loc["pe"]
     assert parts["computed_value"].to_dict() == {"SML forward P/E": 16.0, "LRG forward P/E": 25.0}
     assert parts["verdict"].to_dict() == {
         "SML forward P/E": "contradicted",
@@ -621,10 +622,15 @@ def test_forward_pe_against_other_sources_nearest_the_as_of_date():
     }
     assert parts["flips"].all()
     assert "another source: source A" in parts.loc["SML forward P/E", "detail"]
-    claim = _check(rows, valuation_points=POINTS).loc["pe"]
+    claim = _check(rows, valuation_points=POINTS, sessions=sessions).loc["pe"]
     assert claim["verdict"] == "contradicted" and not claim["flips"]
     # Published 2026-02-16: a view as of an earlier session cannot show this check.
     assert claim["latest_session_used"] == pd.Timestamp("2026-02-16")
+    # With data only to 2026-02-13 the 2026-02-16 point is not out yet: SML's nearest point is
+    # 2026-01-20's 17.5 (off by 0.5, confirmed), LRG's 2026-02-10 25.0: the claim is confirmed.
+    early = _check(rows, valuation_points=POINTS, sessions=sessions[sessions <= "2026-02-13"])
+    assert early.loc["pe", "verdict"] == "confirmed"
+    assert early.loc["pe", "latest_session_used"] == pd.Timestamp("2026-02-10")
 
 
 PROXY = pd.DataFrame(

@@ -41,7 +41,8 @@ the last market session on or before end_date. Per kind (parts in order):
 - ``forward_pe``: per index, the published forward P/E (``reference.valuation_points``, same
   ticker, or same size side when the point names no ticker) dated nearest the as-of date,
   excluding the document's own figure (a point dated the as-of date with the claimed value):
-  OTHER sources, so a check of the figure against what others published.
+  OTHER sources, so a check of the figure against what others published; never a point dated
+  after the data's latest session.
 - ``valuation_extreme`` (pair): the pair's price-only ratio percentile over 25 years
   (``analytics.valuation_price_proxy``, a price proxy, not a valuation) on the as-of session,
   and the S&P 500 CAPE's 25-year percentile (``analytics.valuation_history``, Robert Shiller's
@@ -524,6 +525,9 @@ def _forward_pe(
             candidates = candidates[
                 ~((candidates["date"] == as_of) & np.isclose(candidates["value"], own.value))
             ]
+        # Never a point published after the data's latest session (a view of that session
+        # could not have read it).
+        candidates = candidates[candidates["date"] <= data.sessions[-1]]
         if reading == "nearest_on_or_before":
             candidates = candidates[candidates["date"] <= as_of]
         if candidates.empty:
