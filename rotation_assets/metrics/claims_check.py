@@ -40,7 +40,7 @@ from rotation_assets.metrics.claim_parts import (
 )
 from rotation_assets.metrics.claim_readings import ClaimData, ClaimInputs
 from rotation_assets.metrics.claim_verdicts import VERDICTS, flips, worst
-from rotation_assets.reference.claims import parse_claimed, part_names, part_units
+from rotation_assets.reference.claims import KIND_DOC, parse_claimed, part_names, part_units
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 __all__ = ["CLAIMS_CHECK", "VERDICTS", "check_claims", "ClaimInputs"]
@@ -59,7 +59,7 @@ CLAIMS_CHECK = TableSpec(
         Column("claim_id", "VARCHAR", "Claim from reference.claims.", nullable=False),
         Column("document", "VARCHAR", "Source document: article or note.", nullable=False),
         Column("as_of_date", "DATE", "The document's as-of date.", nullable=False),
-        Column("kind", "VARCHAR", "Kind of claim (reference.claims).", nullable=False),
+        Column("kind", "VARCHAR", KIND_DOC, nullable=False),
         Column("tickers", "VARCHAR", "Tickers ('|'-separated) or pair_id.", nullable=False),
         Column("start_date", "DATE", "First day of the window.", nullable=False),
         Column("end_date", "DATE", "Last day of the window.", nullable=False),

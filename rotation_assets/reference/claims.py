@@ -85,6 +85,18 @@ CLAIM_KINDS: dict[str, ClaimKind] = {
     "valuation_extreme": ClaimKind(1, True, ("percentile", "percentile")),
 }
 
+# What each kind computes, part by part (the TableSpecs quote it).
+KIND_DOC = (
+    "period_return (per ticker: its return over the window), relative_return (A|B: A's leg, "
+    "B's leg, the gap A - B), vs_benchmark (per ticker: its return minus its universe "
+    "benchmark's), max_daily_move (the largest one-session move in the window), streak (pair: "
+    "the small-led run's length in sessions and the year since which it is the longest), "
+    "ytd_rank (the as-of year's year-to-date return ranked among the same session number of "
+    "each year from start_date's year; 1 = best), forward_pe (per index: the forward P/E other "
+    "sources published nearest the as-of date), valuation_extreme (pair: its price-only ratio "
+    "percentile over 25 years, and the S&P 500 CAPE's 25-year percentile)."
+)
+
 COMPARISONS = ("about", "at_least", "at_most")
 _CLAIMED = re.compile(r"(>=|<=)?\s*(-?\d+(?:\.\d+)?)")
 
@@ -174,7 +186,7 @@ CLAIMS = TableSpec(
             "around it.",
             nullable=False,
         ),
-        Column("kind", "VARCHAR", f"One of {', '.join(CLAIM_KINDS)}.", nullable=False),
+        Column("kind", "VARCHAR", KIND_DOC, nullable=False),
         Column(
             "tickers",
             "VARCHAR",
