@@ -138,10 +138,13 @@ def test_report_has_every_section_labelled_synthetic(demo):
     # The claims table: every claim once, coloured by its verdict.
     claim_rows = {cells[0]: css for css, cells in page.rows if css and css.startswith("verdict-")}
     assert claim_rows == {claim: f"verdict-{v}" for claim, v in verdicts.items()}
-    # Claimed values read in their unit: returns in %, sessions as a count.
+    # Each claim with its document and as-of date, and its parts in their units: returns in
+    # %, sessions as a count.
     cells = {row[0]: row for css, row in page.rows if css and css.startswith("verdict-")}
-    assert cells["iwm_90d_2026_02_11"][2] == "8.0%"
-    assert cells["rut_gspc_streak_15"][2] == "15"
+    assert cells["iwm_vs_qqq_90d_note"][1] == "note, 2026-02-04"
+    assert "IWM leg: " in cells["iwm_vs_qqq_90d_note"][4]
+    assert " vs +8.0% (±1.0pp) -> " in cells["iwm_vs_qqq_90d_note"][4]
+    assert " vs 15 (±0) -> " in cells["rut_gspc_streak_15_since_1996"][4]
 
 
 def test_report_valuation_is_point_in_time_and_labelled(demo):

@@ -239,29 +239,36 @@ SIMILARITY_COLUMNS = [
 
 CLAIM_COLUMNS = [
     ("claim_id", "claim", "text"),
+    ("document_as_of", "document, as of", "text"),
     ("text", "what was claimed", "text"),
-    ("claimed", "claimed", "num_text"),
-    ("computed", "computed", "num_text"),
-    ("off_by", "difference", "num_text"),
-    ("verdict", "verdict", "text"),
-    ("reason", "how it was checked", "text"),
+    ("verdict", "verdict (worst part)", "text"),
+    ("parts", "parts: computed vs claimed -> verdict", "text"),
+    ("sensitivity_shown", "sensitivity (nearest other reading)", "text"),
+    ("reason", "how the deciding part was checked", "text"),
 ]
 
 
 def _in_unit(value, unit: str, signed: bool = False) -> str | None:
-    """A claim value as its unit reads: returns in %, sessions and years as integers."""
+    """A claim value as its unit reads: returns in %, P/E with an x, percentiles in %,
+    sessions, years and ranks as integers."""
     if value is None or pd.isna(value):
         return None
     if unit == "return":
         return f"{value:+.1%}" if signed else f"{value:.1%}"
+    if unit == "percentile":
+        return f"{value:+.1%}" if signed else f"{value:.1%}"
+    if unit == "P/E":
+        return f"{value:+.1f}x" if signed else f"{value:.1f}x"
     return f"{value:+.0f}" if signed else f"{value:.0f}"
 
 
 def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
-    """claims_check rows with claimed, computed and difference written in each claim's unit."""
+    """claims_check rows for the report: the document and its as-of date, claimed, computed and
+    difference of the deciding part written in its unit, and the sensitivity flagged when a
+    nearer reading flips the verdict."""
     if claims.empty:
         return claims
-    frame = claims.sort_values("claim_id").copy()
+    frame = claims.sort_values(["document", "claim_id"]).copy()
     for column, shown, signed in (
         ("claimed_value", "claimed", False),
         ("computed_value", "computed", False),
@@ -270,6 +277,13 @@ def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
         frame[shown] = [
             _in_unit(v, u, signed) for v, u in zip(frame[column], frame["unit"], strict=True)
         ]
+    frame["document_as_of"] = [
+        f"{d}, {pd.Timestamp(a).date()}"
+        for d, a in zip(frame["document"], frame["as_of_date"], strict=True)
+    ]
+    frame["sensitivity_shown"] = [
+        f"FLIPS: {s}" if f else s for s, f in zip(frame["sensitivity"], frame["flips"], strict=True)
+    ]
     return frame
 
 
