@@ -250,24 +250,28 @@ class YahooWire:
         known = self.listings.get(symbol or "")
         if kind in ("chart-prices", "chart-tz"):
             if known is None:
-                error = {"code": "Not Found", "description": "No data found, symbol may be delisted"}
+                reason = "No data found, symbol may be delisted"
+                error = {"code": "Not Found", "description": reason}
                 return 404, json.dumps({"chart": {"result": None, "error": error}}), as_json
             return 200, json.dumps(chart_json(known, query)), as_json
         if kind == "quote-summary":
             if known is None:
-                error = {"code": "Not Found", "description": f"Quote not found for symbol: {symbol}"}
+                reason = f"Quote not found for symbol: {symbol}"
+                error = {"code": "Not Found", "description": reason}
                 return 404, json.dumps({"quoteSummary": {"result": None, "error": error}}), as_json
             result = [{"quoteType": {"symbol": symbol, "quoteType": known.instrument_type,
                                      "exchangeTimezoneName": known.timezone}}]  # fmt: skip
             return 200, json.dumps({"quoteSummary": {"result": result, "error": None}}), as_json
         if kind == "quote":
-            result = [] if known is None else [{"symbol": symbol, "quoteType": known.instrument_type}]
+            found = {"symbol": symbol, "quoteType": known.instrument_type} if known else None
+            result = [found] if found else []
             return 200, json.dumps({"quoteResponse": {"result": result, "error": None}}), as_json
         if kind == "timeseries":  # info's complement (trailingPegRatio): no values here
             meta = {"symbol": [symbol], "type": [query.get("type", "trailingPegRatio")]}
             result = [{"meta": meta, "timestamp": None}]
             return 200, json.dumps({"timeseries": {"result": result, "error": None}}), as_json
-        return 404, json.dumps({"finance": {"result": None, "error": {"code": "Not Found"}}}), as_json
+        nothing = {"finance": {"result": None, "error": {"code": "Not Found"}}}
+        return 404, json.dumps(nothing), as_json
 
 
 def chart_json(item: Listing, query: dict[str, str]) -> dict:
@@ -320,9 +324,7 @@ def chart_json(item: Listing, query: dict[str, str]) -> dict:
     if chosen:
         rows = item.bars.iloc[chosen]
         result["timestamp"] = [stamps[i] for i in chosen]
-        quote = {
-            c: [_number(float(v)) for v in rows[c]] for c in ("open", "high", "low", "close")
-        }
+        quote = {c: [_number(float(v)) for v in rows[c]] for c in ("open", "high", "low", "close")}
         quote["volume"] = [None if math.isnan(v) else int(v) for v in rows["volume"]]
         result["indicators"] = {
             "quote": [quote],
@@ -376,6 +378,8 @@ def fresh_yfinance_state(cache_dir: Path) -> None:
     from yfinance import cache
     from yfinance.data import YfData
 
+    from rotation_assets.sources.yahoo_prices import forget_session
+
     cache_dir.mkdir(parents=True, exist_ok=True)
     yfinance.set_tz_cache_location(str(cache_dir))
     cache._TzCacheManager._tz_cache = None
@@ -384,6 +388,7 @@ def fresh_yfinance_state(cache_dir: Path) -> None:
     type(YfData)._instances.pop(YfData, None)
     YfData.cache_get.cache_clear()
     yfinance.base._tz_info_fetch_ctr = 0
+    forget_session()  # the project's session keeps Yahoo's cookie in its jar
 
 
 @contextmanager
