@@ -414,3 +414,60 @@ def test_a_dns_failure_is_still_retryable_when_logs_name_the_ticker(wire, caplog
     assert len(source.fetch(["SPY"], *WEEK)) == 5
     # Each fetch removes the log handler it added.
     assert all(type(h).__name__ != "_LogCapture" for h in logging.getLogger("yfinance").handlers)
+
+
+# --- the raw/prices step, retried by Dagster after a transient outage -------------------------
+
+
+def test_raw_prices_step_is_retried_after_an_outage_and_stores_the_served_rows(
+    wire, monkeypatch, tmp_path
+) -> None:
+    import duckdb
+    from dagster import AssetKey, DagsterInstance
+
+    from rotation_assets.cli import execute_range, step_failures
+    from rotation_assets.definitions import build_definitions
+    from rotation_assets.defs.prices.assets import PRICE_FETCH_RETRY, raw_prices
+    from rotation_assets.defs.prices.sources import DemoPriceSource
+    from rotation_assets.defs.warehouse import DuckDBWarehouse
+    from rotation_assets.reference.universe import load_universe
+
+    # The real policy (3 retries, exponential, jitter) with no backoff: the test waits for
+    # nothing. Dagster reads the op's policy when it plans the step.
+    monkeypatch.setattr(raw_prices.op, "_retry_policy", PRICE_FETCH_RETRY._replace(delay=0.0))
+    tickers = list(load_universe()["ticker"])
+    demo = DemoPriceSource().fetch(tickers, *WEEK)
+    served_rows = {
+        t: {
+            r.trade_date.date().isoformat(): tuple(getattr(r, c) for c in PRICE_COLUMNS)
+            for r in rows.itertuples()
+        }
+        for t, rows in demo.groupby("ticker")
+    }
+    yahoo = wire(*(listing(t, rows) for t, rows in served_rows.items()))
+    # The first attempt: every chart request (and yfinance's own retry of it) answers 503.
+    yahoo.fail("chart-prices", status=503, body="<html>Service Unavailable</html>", times=48)
+    db = str(tmp_path / "w.duckdb")
+    defs = build_definitions(DuckDBWarehouse(database=db), YFinancePriceSource())
+    selection = [AssetKey(["reference", "universe"]), AssetKey(["raw", "prices"])]
+
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_range(defs, *WEEK, instance, "test", asset_selection=selection)
+
+    assert result.success, step_failures(result)
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert [e.step_key for e in retries] == ["raw_prices"]
+    answers = [r.answered for r in prices_requests(yahoo)]
+    assert answers == ["503"] * 48 + ["200"] * 24  # the retry reached the wire
+    with duckdb.connect(db, read_only=True) as con:
+        stored = con.execute(
+            "SELECT ticker, strftime(trade_date, '%Y-%m-%d') AS day, open, high, low, close, "
+            "adj_close, volume, source FROM raw.prices"
+        ).df()
+    assert len(stored) == 5 * len(tickers) and set(stored["source"]) == {"yfinance"}
+    for row in stored.itertuples():
+        want = dict(zip(PRICE_COLUMNS, served_rows[row.ticker][row.day], strict=True))
+        got = {c: getattr(row, c) for c in PRICE_COLUMNS}
+        if row.ticker.startswith("^"):  # the demo's indices have no volume; neither does Yahoo's
+            assert math.isnan(got.pop("volume")) and math.isnan(want.pop("volume"))
+        assert got == want, (row.ticker, row.day)
