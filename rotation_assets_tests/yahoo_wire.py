@@ -22,11 +22,13 @@ request of yfinance 1.x goes through) with ``YahooWire.request``, which answers 
 
 Faults are scripted per request kind and symbol (``YahooWire.fail``): an exception raised
 where curl would raise it, or an HTTP status with a body. Every request is recorded
-(``YahooWire.requests``) with the thread it came from and whether it carried the crumb.
+(``YahooWire.requests``) with its parameters (the crumb among them), the thread it came from
+and what it was answered.
 
 ``fresh_yfinance_state`` points yfinance's caches (time zones, cookies, ISINs) at a folder and
 forgets its in-process state (the ``YfData`` singleton with its cookie and crumb, the response
-cache, the time-zone fetch counter), so tests do not share state with each other or the user.
+cache, the time-zone fetch counter, the project's watched session and its cookie jar), so tests
+do not share state with each other or the user.
 """
 
 from __future__ import annotations
