@@ -166,6 +166,10 @@ def parallels_as_of(
     closes["trade_date"] = pd.to_datetime(closes["trade_date"])
     spreads = con.execute(f"SELECT * FROM analytics.pair_spreads WHERE {when}").df()
     spreads["trade_date"] = pd.to_datetime(spreads["trade_date"])
+    # The market's sessions as the stored table reads them (those with returns).
+    sessions = con.execute(
+        f"SELECT DISTINCT trade_date FROM analytics.daily_returns WHERE {when}"
+    ).df()
     frame = historical_parallels.period_comparison(
         read_historical_periods(con),
         pairs,
@@ -173,7 +177,7 @@ def parallels_as_of(
         spreads,
         relative,
         closes,
-        sessions=loaded_sessions(con)[loaded_sessions(con) <= pd.Timestamp(day)],
+        sessions=pd.DatetimeIndex(pd.to_datetime(sessions["trade_date"])).sort_values(),
     )
     frame["source"] = combined_source(returns["source"]) if not returns.empty else "unknown"
     return frame
