@@ -94,7 +94,9 @@ ROTATION_DASHBOARD = TableSpec(
         "is the longest, the 252-session ratio change with its percentile, and valuation as of "
         "that session: the published small/large P/E discount, the price-only proxy's 25-year "
         "percentile and the S&P 500's CAPE and trailing P/E against their history. Always "
-        "current with the analytics tables it reads."
+        "current with the analytics tables it reads. As of an earlier date d: the table macro "
+        "analytics.rotation_dashboard_as_of(d), the same columns from the rows dated on or "
+        "before d only (the view is that macro at the latest session)."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair from reference.rotation_pairs."),
