@@ -127,7 +127,9 @@ def read_report_inputs(
         dashboard=dashboard,
         valuation_standing=standing,
         leaders=point_in_time.leaders_laggards_as_of(con, as_of),
-        events=point_in_time.event_windows_as_of(con, session.date() if session else None, as_of),
+        events=point_in_time.event_windows_as_of(
+            con, session.date() if session is not None else None, as_of
+        ),
         as_of=None if as_of is None else pd.Timestamp(as_of),
         warehouse_latest=warehouse_latest,
     )

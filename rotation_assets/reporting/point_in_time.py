@@ -145,7 +145,7 @@ def parallels_as_of(
     con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, relative: pd.DataFrame, day: dt.date
 ) -> pd.DataFrame | None:
     """historical_parallels recomputed from the rows on or before ``day``; None when its inputs
-    are not all there (the stored table, filtered, is then shown)."""
+    are not all there (a young warehouse: the report then shows no period)."""
     needed = ("reference.historical_periods", "analytics.daily_returns", "analytics.pair_spreads")
     if not _exists(con, *needed, "raw.prices"):
         return None
