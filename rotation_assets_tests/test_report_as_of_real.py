@@ -187,3 +187,17 @@ def test_the_stale_pairs_as_of_a_session_in_june(warehouse):
             "stale_legs": "IWN (last 2026-06-08), IWO (last 2026-06-08)",
         }
     ]
+
+
+def test_a_seeded_period_running_past_the_session_is_measured_to_it_and_says_so(warehouse):
+    with duckdb.connect(warehouse, read_only=True) as con:
+        inputs = read_report_inputs(con, dt.date(2004, 6, 30))
+    parallels = inputs.parallels.set_index(["period_id", "pair_id"])
+    # 2000-2006 as of mid-2004: measured to 2004-06-30, said; the later periods have no row.
+    row = parallels.loc[("dotcom_rotation_2000_2006", "RUT_GSPC")]
+    assert (row["first_session"], row["last_session"]) == (T("2000-03-10"), T("2004-06-30"))
+    assert row["coverage_note"] == "period ends 2006-12-29: measured to 2004-06-30"
+    rut = closes("^RUT")
+    base = rut[rut.index < T("2000-03-10")].iloc[-1]
+    assert row["small_price_return"] == pytest.approx(rut[T("2004-06-30")] / base - 1, rel=1e-9)
+    assert set(inputs.parallels["period_id"]) == {"dotcom_rotation_2000_2006"}

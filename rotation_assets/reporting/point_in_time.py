@@ -11,8 +11,8 @@ The analytics tables hold the latest session's view. As of D (``rotation report 
   (``historical_parallels.detect_episodes`` / ``episode_similarity`` with ``as_of``), with the
   run config stored on the episode rows (the defaults when there are none);
 - ``historical_parallels`` (the seeded periods) is recomputed from the rows on or before D: a
-  period reaching past D is measured to D and its coverage note says the pair's data ends then;
-  a period starting after D has no row;
+  period ending after D is measured to D and its coverage note says so ("period ends E:
+  measured to D"; an open-ended period simply runs to D); a period starting after D has no row;
 - ``relative_rotation`` is recomputed with ``as_of`` D (D's own, possibly unfinished, week);
 - ``leaders_laggards`` as of D, and ``event_windows`` from the returns on or before D (an event
   still running at D is cut there, and the report says which);
@@ -170,8 +170,9 @@ def parallels_as_of(
     sessions = con.execute(
         f"SELECT DISTINCT trade_date FROM analytics.daily_returns WHERE {when}"
     ).df()
+    periods = read_historical_periods(con)
     frame = historical_parallels.period_comparison(
-        read_historical_periods(con),
+        periods,
         pairs,
         returns,
         spreads,
@@ -180,6 +181,14 @@ def parallels_as_of(
         sessions=pd.DatetimeIndex(pd.to_datetime(sessions["trade_date"])).sort_values(),
     )
     frame["source"] = combined_source(returns["source"]) if not returns.empty else "unknown"
+    # A period that ends after the session is measured to it: say so.
+    ends = periods.set_index("period_id")["end_date"]
+    for i, row in frame.iterrows():
+        end = ends.get(row["period_id"])
+        if end is not None and not pd.isna(end) and end > pd.Timestamp(day):
+            cut = f"period ends {end:%Y-%m-%d}: measured to {day}"
+            note = row["coverage_note"]
+            frame.at[i, "coverage_note"] = f"{note}; {cut}" if isinstance(note, str) else cut
     return frame
 
 
