@@ -26,6 +26,41 @@ requires_shared_prices = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session")
+def real_history_run(tmp_path_factory) -> tuple[str, dict[str, str]]:
+    """The whole graph over every shared file, 1990-01-02 to the files' last session, through
+    Dagster, built once per test session (several modules read it; none writes to it): the
+    warehouse path and the descriptions of the checks that warned."""
+    import datetime as dt
+
+    from dagster import DagsterInstance
+
+    from rotation_assets.cli import execute_range, step_failures
+    from rotation_assets.definitions import build_definitions
+    from rotation_assets.defs.prices.sources import CsvPriceSource
+    from rotation_assets.defs.warehouse import DuckDBWarehouse
+
+    if not SHARED_PRICES.exists():
+        pytest.skip(f"real prices are not on this machine ({SHARED_PRICES} is absent)")
+    db = str(tmp_path_factory.mktemp("real") / "rotation.duckdb")
+    with (SHARED_PRICES / "_GSPC.csv").open() as f:
+        last = dt.date.fromisoformat(f.readlines()[-1].split(",")[0])
+    defs = build_definitions(
+        DuckDBWarehouse(database=db), CsvPriceSource(price_dir=str(SHARED_PRICES))
+    )
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_range(defs, dt.date(1990, 1, 2), last, instance, "test")
+    assert result.success, step_failures(result)
+    evaluations = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    ]
+    assert [e.check_name for e in evaluations if e.severity.value == "ERROR"] == []
+    warned = {e.check_name: e.description for e in evaluations if e.severity.value == "WARN"}
+    return db, warned
+
+
 def shared_csv_returns(tickers: list[str] | None = None, start: str | None = None) -> pd.DataFrame:
     """Daily returns from the shared csv files (all of them, or ``tickers``), as the csv source
     loads them: price_return from close, total_return from adj_close, source csv. Rows before

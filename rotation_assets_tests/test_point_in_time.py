@@ -55,12 +55,27 @@ def test_episodes_as_of_a_session_use_its_rows_and_the_stored_run_config():
     assert list(defaults["episode_id"]) == ["AAA_BBB:2026-01-06"]
 
 
-def test_claims_as_of_keep_those_whose_data_ends_by_the_session():
+def test_claims_as_of_keep_those_published_and_read_by_the_session():
     claims = pd.DataFrame(
         {
-            "claim_id": ["a", "b", "c"],
-            "end_date": pd.to_datetime(["2026-02-11", "2026-02-13", "2026-02-27"]),
+            "claim_id": ["note", "article", "pe_point_later", "old_window_new_note"],
+            "as_of_date": pd.to_datetime(["2026-02-04", "2026-02-11", "2026-02-04", "2026-02-04"]),
+            # The session after the as-of date (sensitivity) or a P/E point's own date.
+            "latest_session_used": pd.to_datetime(
+                ["2026-02-05", "2026-02-12", "2026-02-16", "2007-01-03"]
+            ),
         }
     )
-    assert list(claims_as_of(claims, dt.date(2026, 2, 13))["claim_id"]) == ["a", "b"]
-    assert list(claims_as_of(claims, dt.date(2026, 2, 12))["claim_id"]) == ["a"]
+    shown = {
+        day: list(claims_as_of(claims, dt.date.fromisoformat(day))["claim_id"])
+        for day in ("2026-02-03", "2026-02-04", "2026-02-05", "2026-02-12", "2026-02-16")
+    }
+    assert shown == {
+        # Neither document is out: a 2000-2006 claim made in 2026 is not shown in 2026-02-03's view.
+        "2026-02-03": [],
+        # The note is out, but its sensitivity reads 2026-02-05.
+        "2026-02-04": ["old_window_new_note"],
+        "2026-02-05": ["note", "old_window_new_note"],
+        "2026-02-12": ["note", "article", "old_window_new_note"],
+        "2026-02-16": ["note", "article", "pe_point_later", "old_window_new_note"],
+    }

@@ -325,7 +325,8 @@ def test_report_as_of_an_earlier_session_shows_nothing_after_it(demo):
         ended = {
             r[0]
             for r in con.execute(
-                "SELECT claim_id FROM analytics.claims_check WHERE end_date <= DATE '2026-02-03'"
+                "SELECT claim_id FROM analytics.claims_check WHERE as_of_date <= DATE '2026-02-03' "
+                "AND latest_session_used <= DATE '2026-02-03'"
             ).fetchall()
         }
     dashboard = {}
@@ -334,9 +335,9 @@ def test_report_as_of_an_earlier_session_shows_nothing_after_it(demo):
             dashboard.setdefault(cells[0], cells)
     assert set(dashboard) == set(pairs)
     assert all(cells[2] == "2026-02-03" for cells in dashboard.values())
-    # Claims: only those whose data ends by the session (the three 2000-2006 claims).
+    # Claims: none; both documents came later (the note is dated 2026-02-04).
     claim_rows = {cells[0] for css, cells in page.rows if css and css.startswith("verdict-")}
-    assert claim_rows == ended == {"rut_2000_2006", "gspc_2000_2006", "rut_vs_gspc_2000_2006"}
+    assert claim_rows == ended == set()
 
 
 def test_report_inputs_as_of_feed_the_charts_no_later_row(demo, monkeypatch):

@@ -9,12 +9,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
 
-from rotation_assets.cli import execute_range, main, step_failures
-from rotation_assets.definitions import build_definitions
-from rotation_assets.defs.prices.sources import CsvPriceSource
-from rotation_assets.defs.warehouse import DuckDBWarehouse
+from rotation_assets.cli import main
 from rotation_assets.reporting.inputs import read_report_inputs
 from rotation_assets.reporting.point_in_time import NotALoadedSession, require_session
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
@@ -31,17 +27,8 @@ def closes(ticker: str) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> str:
-    db = str(tmp_path_factory.mktemp("real_as_of") / "rotation.duckdb")
-    with (SHARED_PRICES / "_GSPC.csv").open() as f:
-        last = dt.date.fromisoformat(f.readlines()[-1].split(",")[0])
-    defs = build_definitions(
-        DuckDBWarehouse(database=db), CsvPriceSource(price_dir=str(SHARED_PRICES))
-    )
-    with DagsterInstance.ephemeral() as instance:
-        result = execute_range(defs, dt.date(1990, 1, 2), last, instance, "test")
-    assert result.success, step_failures(result)
-    return db
+def warehouse(real_history_run) -> str:
+    return real_history_run[0]
 
 
 def rut_gspc_runs(until: dt.date) -> pd.DataFrame:
@@ -165,9 +152,12 @@ def test_the_report_as_of_2026_02_13_from_a_warehouse_through_august(warehouse, 
     assert inputs.rotation.loc[inputs.rotation["ticker"] == "EXPI", "week_end"].max() == T(
         "2026-02-11"
     )
-    # Claims: every claim but the one whose window runs to 2026-02-27.
-    assert "slv_one_session_crash" not in set(inputs.claims["claim_id"])
-    assert inputs.claims["end_date"].max() <= T(AS_OF) and len(inputs.claims) >= 19
+    # Claims: both documents are out (2026-02-04, 2026-02-11); every claim but the forward P/E
+    # one, which is checked against points published on 2026-02-16.
+    with duckdb.connect(warehouse, read_only=True) as con:
+        every = set(con.execute("SELECT claim_id FROM analytics.claims_check").df()["claim_id"])
+    assert set(inputs.claims["claim_id"]) == every - {"forward_pe_18_vs_26"}
+    assert inputs.claims["latest_session_used"].max() <= T(AS_OF)
 
 
 def test_the_stale_pairs_as_of_a_session_in_june(warehouse):

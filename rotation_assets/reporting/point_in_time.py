@@ -98,13 +98,13 @@ def up_to(frame: pd.DataFrame, day: dt.date, column: str = "trade_date") -> pd.D
 
 
 def claims_as_of(claims: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """The claims a report as of ``day`` shows: those whose data ends on or before it.
-
-    THE ONE PLACE the claims are filtered for a point-in-time view. For now on the window's
-    ``end_date`` (claims_check); when claims_check carries ``latest_session_used`` (the last
-    session a claim's check reads, issue 9 item 7), filter on that column instead.
-    """
-    return up_to(claims, day, "end_date")
+    """The claims a report as of ``day`` shows: those published by then (the document's
+    ``as_of_date``) whose every reading, the sensitivity's session after included, read only
+    sessions on or before it (``latest_session_used``). The one place claims are filtered for a
+    point-in-time view."""
+    if claims.empty:
+        return claims
+    return up_to(up_to(claims, day, "as_of_date"), day, "latest_session_used")
 
 
 def streaks_as_of(con: duckdb.DuckDBPyConnection, day: dt.date) -> pd.DataFrame:
