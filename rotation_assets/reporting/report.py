@@ -419,7 +419,7 @@ def point_in_time_note(inputs: ReportInputs) -> str:
         "seeded periods, relative rotation, leaders and laggards and the event windows are "
         f"recomputed from the rows up to {day} (a period or event running past it is cut "
         f"there); valuation figures are those published by {day}; the claims shown are those "
-        f"whose data ends by {day}. Nothing in it, charts included, is dated after {day}.</p>"
+        f"of documents out by {day} whose every reading ends by {day}. Nothing in it, charts included, is dated after {day}.</p>"
     )
 
 
@@ -516,9 +516,13 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
             SIMILARITY_COLUMNS,
         ),
         "<h2>Claims</h2>",
-        "<p>Claims made about this rotation checked against the warehouse "
-        "(<code>analytics.claims_check</code>): confirmed within tolerance, close within twice "
-        "it, contradicted, or not computable.</p>",
+        "<p>Claims of the two source documents (the article as of 2026-02-11, the research "
+        "note as of 2026-02-04) checked part by part against the warehouse "
+        "(<code>analytics.claims_check</code>, each part in <code>analytics.claim_parts</code>): "
+        "confirmed within tolerance, close within twice it, contradicted, or not computable; a "
+        "claim is as good as its worst part. The sensitivity says whether the verdict flips "
+        "under the nearest other reading (near ties of about 1 bp, total vs price return, the "
+        "session before or after the as-of date) and the value there.</p>",
         html_table(
             claims_display(inputs.claims),
             CLAIM_COLUMNS,
