@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rotation_assets.metrics.provenance import sql_sources_aggregate, sql_sources_of, with_source
+from rotation_assets.metrics.provenance import sql_sources_of, with_source
 from rotation_assets.metrics.sql_on_frames import query_frames
 from rotation_assets.trading_days import previous_session
 from rotation_assets.warehouse.table_spec import Column, TableSpec
@@ -164,8 +164,9 @@ WITH leg_rows AS (
 ),
 priced AS (
     -- the sessions on which a leg has a price: its rows' dates and the dates they start from
+    -- (mostly the same sessions twice: counted once per leg below)
     SELECT pair_id, leg, trade_date AS session FROM leg_rows
-    UNION
+    UNION ALL
     SELECT pair_id, leg, previous_date FROM leg_rows WHERE previous_date IS NOT NULL
 ),
 common AS (
@@ -190,7 +191,8 @@ spans AS (
            max(x.trade_date) AS ends_on,
            CASE WHEN count(*) = 1 THEN any_value(x.r)
                 ELSE product(1 + x.r) - 1 END AS leg_return,
-           {sql_sources_aggregate("x.source")} AS source
+           -- one label per daily_returns row: combined (split, sorted) with the other leg's
+           string_agg(x.source, '+') AS source
     FROM (SELECT x.* FROM leg_rows x JOIN reach b
           ON b.pair_id = x.pair_id AND x.trade_date > b.after) x
     ASOF JOIN common c ON c.pair_id = x.pair_id AND x.trade_date <= c.session
