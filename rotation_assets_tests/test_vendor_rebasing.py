@@ -10,13 +10,18 @@ import pytest
 from dagster import DagsterInstance
 
 from rotation_assets.cli import execute_range
+from rotation_assets.defs.prices.sources import DemoPriceSource
+from rotation_assets.reference.universe import load_universe
 from rotation_assets.sources.csv_prices import clear_price_file_cache
+from rotation_assets.sources.price_window import RAW_PRICES, stage_price_window
 from rotation_assets.sources.vendor_rebasing import (
     OVERLAP_SESSIONS,
     VendorRebaseError,
     judge_overlap,
     overlap_sessions,
+    rebase_stored_history,
 )
+from rotation_assets.warehouse.writes import ensure_table
 from rotation_assets_tests.test_raw_prices_pipeline import (
     WEEK,
     csv_week,  # noqa: F401 (a fixture)
@@ -238,3 +243,130 @@ def test_an_unchanged_file_is_compared_and_nothing_is_rescaled(iwm_week, instanc
             "SELECT first_session, rows_changed FROM raw.price_loads ORDER BY load_id DESC LIMIT 1"
         ).fetchone()
     assert load == (MONDAY, 24)
+
+
+# ---- the rescaling, on a warehouse table --------------------------------------------------
+
+
+def warehouse_with(rows: list[tuple[str, str, float, float, str]]) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse whose raw.prices holds ``rows`` (date, ticker, close, adj_close,
+    source), open/high/low equal to close."""
+    con = duckdb.connect()
+    frame = pd.DataFrame(rows, columns=["trade_date", "ticker", "close", "adj_close", "source"])
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    frame = frame.assign(open=frame["close"], high=frame["close"], low=frame["close"])
+    frame["volume"] = 1000.0
+    frame["loaded_at"] = pd.Timestamp("2026-02-06 23:00")
+    frame = RAW_PRICES.conform(frame)
+    ensure_table(con, RAW_PRICES)
+    con.register("rows", frame)
+    con.execute("INSERT INTO raw.prices BY NAME SELECT * FROM rows")
+    con.unregister("rows")
+    return con
+
+
+def delivered_bars(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["trade_date", "ticker", "close", "adj_close"])
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    return frame
+
+
+def test_a_middle_reload_rescales_the_stored_rows_on_both_sides_of_its_window():
+    # Stored: IWM 02-02..02-06 (csv), adj_close 50, 51, 52, 53, 54; SPY's rows of another
+    # source on the same sessions. The file, re-based x 0.98, is re-loaded for 02-04 only: the
+    # overlap is 02-02, 02-03 before and 02-05, 02-06 after, each at 0.98 (49/50 = 49.98/51
+    # = 51.94/53 = 52.92/54 = 0.98).
+    con = warehouse_with(
+        [(d, "IWM", 100.0, 50.0 + i, "csv") for i, d in enumerate(WEEK_DATES)]
+        + [(d, "SPY", 500.0, 400.0, "yfinance") for d in WEEK_DATES]
+    )
+    delivered = delivered_bars(
+        [
+            ("2026-02-02", "IWM", 100.0, 49.0),
+            ("2026-02-03", "IWM", 100.0, 49.98),
+            ("2026-02-05", "IWM", 100.0, 51.94),
+            ("2026-02-06", "IWM", 100.0, 52.92),
+            ("2026-02-02", "SPY", 500.0, 392.0),  # SPY stored by yfinance: not compared
+        ]
+    )
+    con.register("delivered", delivered)
+    window = (dt.date(2026, 2, 4), dt.date(2026, 2, 4))
+    loaded_at = dt.datetime(2026, 2, 9, 23, 0)
+
+    (done,) = rebase_stored_history(con, "raw.prices", "delivered", window, "csv", loaded_at)
+
+    assert (done.ticker, done.close_factor) == ("IWM", 1.0)
+    assert done.adj_close_factor == pytest.approx(0.98, rel=1e-12)  # 49.98 / 51, at the seam
+    assert (done.first_session, done.last_session, done.rows) == (
+        dt.date(2026, 2, 2),
+        dt.date(2026, 2, 6),
+        4,
+    )
+    stored = con.execute(
+        "SELECT ticker, adj_close, close, loaded_at FROM raw.prices ORDER BY ticker, trade_date"
+    ).df()
+    iwm = stored[stored["ticker"] == "IWM"]
+    # 50, 51 x 0.98 = 49, 49.98; 02-04 (the window's own row, replaced by the load) as it was;
+    # 53, 54 x 0.98 = 51.94, 52.92.
+    assert list(iwm["adj_close"]) == pytest.approx([49.0, 49.98, 52.0, 51.94, 52.92], rel=1e-12)
+    assert list(iwm["close"]) == [100.0] * 5
+    assert (
+        list(iwm["loaded_at"])
+        == [pd.Timestamp(loaded_at)] * 2
+        + [pd.Timestamp("2026-02-06 23:00")]
+        + [pd.Timestamp(loaded_at)] * 2
+    )
+    spy = stored[stored["ticker"] == "SPY"]
+    assert list(spy["adj_close"]) == [400.0] * 5
+
+
+def test_a_refused_comparison_changes_no_stored_row():
+    con = warehouse_with([(d, "IWM", 100.0, 50.0, "csv") for d in WEEK_DATES])
+    before = con.execute("SELECT * FROM raw.prices ORDER BY ALL").df()
+    # An adjusted-only file whose close moved by 0.98 on 02-02..02-04 and not after.
+    delivered = delivered_bars(
+        [(d, "IWM", 98.0 if d < "2026-02-05" else 100.0, 50.0) for d in WEEK_DATES]
+    )
+    con.register("delivered", delivered)
+    with pytest.raises(VendorRebaseError, match=r"IWM \(close file/stored: 2026-02-02 close=0.98"):
+        rebase_stored_history(
+            con, "raw.prices", "delivered", (MONDAY, MONDAY), "csv", dt.datetime(2026, 2, 9)
+        )
+    pd.testing.assert_frame_equal(con.execute("SELECT * FROM raw.prices ORDER BY ALL").df(), before)
+
+
+def test_a_source_that_records_actions_stages_no_overlap_and_csv_stages_it_apart(tmp_path):
+    # The demo source (one basis per file, like csv) is read on the overlap sessions around a
+    # daily window too; they are staged apart from the window's rows. A source recording dividends
+    # and splits (yfinance) is not compared: nothing staged apart.
+    universe = load_universe()
+    sessions = [MONDAY]
+    staged = stage_price_window(
+        DemoPriceSource(), universe, sessions, dt.datetime(2026, 2, 9), tmp_path / "a"
+    )
+    with duckdb.connect() as con:
+        window_dates = con.execute(f"SELECT DISTINCT trade_date FROM {staged.prices}").fetchall()
+        overlap_dates = con.execute(
+            f"SELECT DISTINCT trade_date FROM {staged.overlap} ORDER BY 1"
+        ).fetchall()
+    assert window_dates == [(MONDAY,)]
+    # The 5 sessions before 02-09 and, since the demo path runs on, the 5 after it.
+    assert [d for (d,) in overlap_dates] == [
+        *(dt.date.fromisoformat(d) for d in WEEK_DATES),
+        *overlap_sessions(sessions)[1],
+    ]
+
+    class WithActions(DemoPriceSource):
+        @property
+        def records_actions(self) -> bool:
+            return True
+
+        def fetch(self, tickers, start, end, with_history=frozenset()):
+            assert (start, end) == (MONDAY, MONDAY)  # no overlap read
+            bars = super().fetch(tickers, start, end, with_history)
+            return bars.assign(dividend=0.0, split_ratio=1.0)
+
+    staged = stage_price_window(
+        WithActions(), universe, sessions, dt.datetime(2026, 2, 9), tmp_path / "b"
+    )
+    assert staged.overlap is None
