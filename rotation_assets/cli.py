@@ -3,6 +3,7 @@
     rotation backfill --start 2000-01-03 --end 2026-02-13   # one run for the whole range
     rotation update                                          # the latest completed session
     rotation report [--output FILE]                          # HTML report of the latest session
+    rotation report --as-of 2026-02-13                       # ... as of an earlier session
 
 Runs are recorded in DAGSTER_HOME (default ``.dagster_home`` in the project), so they show in
 ``dg dev`` afterwards.
@@ -198,14 +199,18 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     return 0 if result.success else 1
 
 
-def write_report(warehouse: str | None, output: str | None) -> int:
-    """``rotation report``: write the HTML report (read-only on the warehouse); print its path."""
+def write_report(warehouse: str | None, output: str | None, as_of: dt.date | None = None) -> int:
+    """``rotation report``: write the HTML report (read-only on the warehouse) of the latest
+    session, or as of the loaded session ``as_of``; print its path. A date that is not a loaded
+    session (before the first, after the last, a weekend or holiday) is a usage error naming
+    the loaded range, or the sessions around it; it is never moved to another session."""
+    from rotation_assets.reporting.point_in_time import NotALoadedSession
     from rotation_assets.reporting.report import build_report
 
     path = warehouse or os.environ.get("ROTATION_DUCKDB_PATH") or str(DEFAULT_WAREHOUSE_PATH)
     try:
-        report = build_report(path)
-    except FileNotFoundError as exc:
+        report = build_report(path, as_of=as_of)
+    except (FileNotFoundError, NotALoadedSession) as exc:
         print(f"rotation: {exc}", file=sys.stderr)
         return 2
     folder = os.environ.get("ROTATION_REPORTS_DIR") or str(DEFAULT_REPORTS_DIR)
@@ -235,10 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument(
         "--output", help="HTML file (default rotation_report_<session>.html in the reports folder)"
     )
+    report.add_argument(
+        "--as-of",
+        type=_date,
+        help="a loaded session: the report as of it, from the rows dated on or before it only",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "report":
-        return write_report(args.warehouse, args.output)
+        return write_report(args.warehouse, args.output, args.as_of)
     _apply_options(args)
     from rotation_assets.defs.resources import ConfigurationError, configured_resources
 

@@ -35,22 +35,25 @@ def test_only_the_text_between_the_markers_is_replaced():
         replace_between_markers("no markers here", "body")
 
 
-def test_claims_section_counts_verdicts_and_shows_values_in_their_unit():
+def test_claims_section_counts_verdicts_and_lists_parts_and_sensitivity_by_document_date():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA analytics")
     con.execute(
         "CREATE TABLE analytics.claims_check AS SELECT * FROM (VALUES "
-        "('b_streak', 'sessions', 15.0, 14.0, 'contradicted', 'one short'), "
-        "('a_return', 'return', 0.085, 0.0213, 'contradicted', NULL), "
-        "('c_move', 'return', -0.06, -0.0555, 'confirmed', 'AMZN')) "
-        "t(claim_id, unit, claimed_value, computed_value, verdict, reason)"
+        "('b_streak', 'article', DATE '2026-02-11', 'contradicted', 'length: 14 vs 15', "
+        "'flips to confirmed when near ties count the other way'), "
+        "('a_return', 'article', DATE '2026-02-11', 'contradicted', 'gap: +2.1% vs +8.5%', NULL), "
+        "('c_ytd', 'note', DATE '2026-02-04', 'confirmed', 'x: 1 vs 1', 'no reading flips')) "
+        "t(claim_id, document, as_of_date, verdict, parts, sensitivity)"
     )
     section = claims_section(con)
     assert "2 contradicted, 1 confirmed" in section
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "claim" not in line]
-    # Sorted by claim_id; returns in percent with a sign, sessions as plain numbers.
+    lines = section.splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "claim |" not in line]
+    # The note (2026-02-04) before the article (2026-02-11); within a document by claim_id.
     assert rows == [
-        "| a_return | +8.5% | +2.1% | contradicted |  |",
-        "| b_streak | 15 | 14 | contradicted | one short |",
-        "| c_move | -6.0% | -5.5% | confirmed | AMZN |",
+        "| c_ytd | note (2026-02-04) | **confirmed** | x: 1 vs 1 | no reading flips |",
+        "| a_return | article (2026-02-11) | **contradicted** | gap: +2.1% vs +8.5% |  |",
+        "| b_streak | article (2026-02-11) | **contradicted** | length: 14 vs 15 | "
+        "flips to confirmed when near ties count the other way |",
     ]

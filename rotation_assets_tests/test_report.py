@@ -116,6 +116,7 @@ def test_report_has_every_section_labelled_synthetic(demo):
         "Dashboard",
         "Valuation",
         "Charts",
+        "Leaders and laggards",
         "Streak records",
         "Historical parallels",
         "Claims",
@@ -138,10 +139,13 @@ def test_report_has_every_section_labelled_synthetic(demo):
     # The claims table: every claim once, coloured by its verdict.
     claim_rows = {cells[0]: css for css, cells in page.rows if css and css.startswith("verdict-")}
     assert claim_rows == {claim: f"verdict-{v}" for claim, v in verdicts.items()}
-    # Claimed values read in their unit: returns in %, sessions as a count.
+    # Each claim with its document and as-of date, and its parts in their units: returns in
+    # %, sessions as a count.
     cells = {row[0]: row for css, row in page.rows if css and css.startswith("verdict-")}
-    assert cells["iwm_90d_2026_02_11"][2] == "8.0%"
-    assert cells["rut_gspc_streak_15"][2] == "15"
+    assert cells["iwm_vs_qqq_90d_note"][1] == "note, 2026-02-04"
+    assert "IWM leg: " in cells["iwm_vs_qqq_90d_note"][4]
+    assert " vs +8.0% (±1.0pp) -> " in cells["iwm_vs_qqq_90d_note"][4]
+    assert " vs 15 (±0) -> " in cells["rut_gspc_streak_15_since_1996"][4]
 
 
 def test_report_valuation_is_point_in_time_and_labelled(demo):
@@ -262,3 +266,233 @@ def test_the_report_names_each_pairs_basis(demo):
     assert dashboard["IWM_SPY"][1] == dashboard["IWN_IWO"][1] == "total_return"
     text = " ".join(page.text)
     assert "small total-return index" not in text and "price indices" in text
+
+
+# --- As of an earlier session: `rotation report --as-of D` ------------------------------------
+
+AS_OF = dt.date(2026, 2, 3)  # a Tuesday: the AI selloff event (02-03..02-04) runs past it
+DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def dates_in(frame) -> list[dt.date]:
+    """Every date of ``frame``'s date and timestamp columns."""
+    import pandas as pd
+
+    found = []
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            found += [d.date() for d in frame[column].dropna()]
+    return found
+
+
+def test_report_as_of_an_earlier_session_shows_nothing_after_it(demo):
+    db, _, _ = demo
+    report = build_report(db, as_of=AS_OF)
+    assert report.latest_session == AS_OF and report.filename == "rotation_report_2026-02-03.html"
+    page = Page()
+    page.feed(report.html)
+    text = " ".join(page.text)
+    assert "Small-cap vs large-cap rotation: 2026-02-03 (as of)" in text
+    assert "Point in time: as of 2026-02-03." in text
+    assert "The warehouse holds sessions through 2026-02-13" in text
+    assert page.headings[:4] == ["Dashboard", "Valuation", "Charts", "Leaders and laggards"]
+    # No table cell holds a date after the session (the warehouse runs to 2026-02-13).
+    cell_dates = {d for _, cells in page.rows for c in cells for d in DATE.findall(c)}
+    assert cell_dates and max(cell_dates) == "2026-02-04"  # only the AI selloff's own end date
+    later = {d for d in cell_dates if d > "2026-02-03"}
+    assert later == {"2026-02-04"}
+    # ... shown as the event's end, its window cut at the session.
+    (event,) = [cells for _, cells in page.rows if cells and cells[0] == "ai_disruption_selloff"][
+        -1:
+    ]
+    assert event[1:6] == [
+        "2026-02-03",
+        "2026-02-03",
+        "2026-02-04",
+        "1",
+        "cut at the report's session",
+    ]
+    leaders = [cells for _, cells in page.rows if cells and cells[0] == "ai_disruption_selloff"][0]
+    assert leaders[1:3] == ["2026-02-03", "2026-02-03"]
+    assert leaders[-1] == "event ends 2026-02-04: cut at 2026-02-03"
+    # Events after the session have no row.
+    assert not any(cells and cells[0] == "trade_deal_capex_reaction" for _, cells in page.rows)
+    # Dashboard rows: the session, one per pair.
+    with duckdb.connect(db, read_only=True) as con:
+        pairs = [
+            r[0] for r in con.execute("SELECT pair_id FROM reference.rotation_pairs").fetchall()
+        ]
+        ended = {
+            r[0]
+            for r in con.execute(
+                "SELECT claim_id FROM analytics.claims_check WHERE as_of_date <= DATE '2026-02-03' "
+                "AND latest_session_used <= DATE '2026-02-03'"
+            ).fetchall()
+        }
+    dashboard = {}
+    for _, cells in page.rows:
+        if cells and cells[0] in pairs:
+            dashboard.setdefault(cells[0], cells)
+    assert set(dashboard) == set(pairs)
+    assert all(cells[2] == "2026-02-03" for cells in dashboard.values())
+    # Claims: none; both documents came later (the note is dated 2026-02-04).
+    claim_rows = {cells[0] for css, cells in page.rows if css and css.startswith("verdict-")}
+    assert claim_rows == ended == set()
+
+
+def test_report_inputs_as_of_feed_the_charts_no_later_row(demo, monkeypatch):
+    import pandas as pd
+
+    from rotation_assets.metrics.outperformance_streaks import outperformance_streaks
+    from rotation_assets.reporting import charts, relative_rotation_chart
+    from rotation_assets.reporting.inputs import read_report_inputs, render_chart
+
+    db, _, _ = demo
+    with duckdb.connect(db, read_only=True) as con:
+        inputs = read_report_inputs(con, AS_OF)
+        spreads = con.execute("SELECT * FROM analytics.pair_spreads").df()
+    # Every frame of the report, charts' included, ends on or before the session.
+    for name in ("relative", "streaks", "episodes", "similarity", "valuation", "parallels"):
+        assert all(d <= AS_OF for d in dates_in(getattr(inputs, name))), name
+    for name in ("claims", "rotation", "dashboard", "leaders", "valuation_standing"):
+        assert all(d <= AS_OF for d in dates_in(getattr(inputs, name))), name
+    assert max(dates_in(inputs.relative)) == AS_OF and max(dates_in(inputs.leaders)) == AS_OF
+    # (Relative rotation needs 14 weeks of history: none in six weeks of demo data; the real
+    # data's test checks it as of a session.)
+    # The seed's P/E gaps published by 2026-02-03: 2022-01-31 (Russell 2000 / 1000), 2025-09-25
+    # (small caps, index not named), 2025-12-02 (S&P 600): RUT_GSPC's 2026-02-04 note is not out.
+    assert sorted(d.isoformat() for d in dates_in(inputs.valuation)) == [
+        "2022-01-31",
+        "2025-09-25",
+        "2025-12-02",
+    ]
+    assert inputs.dashboard["valuation_discount"].isna().all()
+    # Streaks: recomputed from the spreads up to the session; the current runs end there.
+    spreads["trade_date"] = pd.to_datetime(spreads["trade_date"])
+    expected = outperformance_streaks(spreads[spreads["trade_date"] <= pd.Timestamp(AS_OF)])
+    pd.testing.assert_frame_equal(
+        inputs.streaks.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
+    assert set(inputs.streaks.loc[inputs.streaks["is_current"], "end_date"]) <= {
+        pd.Timestamp(AS_OF)
+    }
+    # What each chart is drawn from (the frames, not the pixels).
+    fed = []
+
+    def recording(function):
+        def record(*args, **kwargs):
+            fed.extend(a for a in [*args, *kwargs.values()] if isinstance(a, pd.DataFrame))
+            return function(*args, **kwargs)
+
+        return record
+
+    for name in ("rebased_pair_chart", "ratio_history_chart", "valuation_gap_chart"):
+        monkeypatch.setattr(charts, name, recording(getattr(charts, name)))
+    monkeypatch.setattr(charts, "episode_overlay_chart", recording(charts.episode_overlay_chart))
+    monkeypatch.setattr(
+        relative_rotation_chart,
+        "relative_rotation_chart",
+        recording(relative_rotation_chart.relative_rotation_chart),
+    )
+    for name in CHARTS:
+        assert render_chart(name, inputs).startswith(PNG)
+    assert len(fed) >= len(CHARTS)
+    assert all(d <= AS_OF for frame in fed for d in dates_in(frame))
+
+
+@pytest.fixture(scope="module")
+def demo_through_as_of(tmp_path_factory):
+    """A warehouse of the same demo data loaded only through AS_OF."""
+    root = tmp_path_factory.mktemp("demo_short")
+    db = str(root / "w.duckdb")
+    defs = build_definitions(
+        DuckDBWarehouse(database=db, lock_wait_seconds=2),
+        DemoPriceSource(),
+        ReportsFolder(path=str(root / "reports")),
+    )
+    with DagsterInstance.ephemeral() as instance:
+        result = execute_range(defs, RANGE[0], AS_OF, instance, "test")
+    assert result.success, step_failures(result)
+    return db
+
+
+def test_as_of_a_session_equals_the_latest_report_of_a_warehouse_loaded_to_it(
+    demo, demo_through_as_of
+):
+    """Point in time: what the report shows as of 2026-02-03 from the warehouse through
+    2026-02-13 is what a warehouse loaded only through 2026-02-03 shows as its latest."""
+    import pandas as pd
+
+    from rotation_assets.reporting.inputs import read_report_inputs
+
+    with duckdb.connect(demo[0], read_only=True) as con:
+        as_of = read_report_inputs(con, AS_OF)
+    with duckdb.connect(demo_through_as_of, read_only=True) as con:
+        latest = read_report_inputs(con)
+    assert latest.latest_session.date() == as_of.latest_session.date() == AS_OF
+    keys = {
+        "dashboard": ["pair_id"],
+        "relative": ["pair_id", "trade_date"],
+        "streaks": ["pair_id", "start_date"],
+        "episodes": ["pair_id", "start_date"],
+        "similarity": ["pair_id", "past_episode_id"],
+        "parallels": ["period_id", "pair_id"],
+        "rotation": ["ticker", "benchmark", "week_end"],
+        "leaders": ["window_id", "ticker"],
+        "events": ["event_id", "ticker"],
+        "valuation": ["as_of", "origin", "small_label", "large_label", "metric", "source"],
+        "valuation_standing": [],
+    }
+    for name, key in keys.items():
+        ours, theirs = getattr(as_of, name), getattr(latest, name)
+        if key:
+            ours, theirs = ours.sort_values(key), theirs.sort_values(key)
+        assert len(ours) == len(theirs), name
+        pd.testing.assert_frame_equal(
+            ours.reset_index(drop=True)[sorted(ours.columns)],
+            theirs.reset_index(drop=True)[sorted(theirs.columns)],
+            check_dtype=False,
+            rtol=1e-12,
+            obj=name,
+        )
+    # Not empty comparisons: the demo has rows in each of these by 2026-02-03.
+    for name in ("dashboard", "relative", "streaks", "episodes", "parallels", "leaders", "events"):
+        assert not getattr(as_of, name).empty, name
+
+
+def test_rotation_report_as_of_writes_the_session_s_file_and_refuses_other_dates(
+    demo, tmp_path, capsys, monkeypatch
+):
+    db, _, _ = demo
+    monkeypatch.setenv("ROTATION_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["report", "--warehouse", db, "--as-of", "2026-02-03"]) == 0
+    written = tmp_path / "reports" / "rotation_report_2026-02-03.html"
+    assert capsys.readouterr().out.strip() == str(written.resolve())
+    html = written.read_text()
+    assert "<h1>Small-cap vs large-cap rotation: 2026-02-03 (as of)</h1>" in html
+    assert html.count('src="data:image/png;base64,') == len(CHARTS)
+    # The latest session given as --as-of is the latest report.
+    assert main(["report", "--warehouse", db, "--as-of", "2026-02-13"]) == 0
+    latest = (tmp_path / "reports" / "rotation_report_2026-02-13.html").read_text()
+    assert "<h1>Small-cap vs large-cap rotation: 2026-02-13</h1>" in latest
+    assert "Point in time" not in latest
+    # A Saturday: refused, naming the sessions around it; nothing written.
+    assert main(["report", "--warehouse", db, "--as-of", "2026-02-07"]) == 2
+    err = capsys.readouterr().err
+    assert "--as-of 2026-02-07 is not a loaded session (a Saturday)" in err
+    assert "the sessions around it are 2026-02-06 and 2026-02-09" in err
+    # Before the first or after the last loaded session: refused, naming both.
+    for day in ("2025-12-31", "2026-02-17"):
+        assert main(["report", "--warehouse", db, "--as-of", day]) == 2
+        err = capsys.readouterr().err
+        assert f"--as-of {day} is outside the loaded sessions" in err
+        assert "loaded sessions run from 2026-01-02 to 2026-02-13" in err
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "rotation_report_2026-02-03.html",
+        "rotation_report_2026-02-13.html",
+    ]
+    # Not a date: argparse's usage error.
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--warehouse", db, "--as-of", "2026-02-30"])
+    assert exit_.value.code == 2
+    assert "'2026-02-30' is not a date in YYYY-MM-DD form" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """analytics.rotation_dashboard on a warehouse written by hand: which rows the view picks."""
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -17,7 +18,13 @@ from rotation_assets.defs.analytics.assets import (
     analytics,
 )
 from rotation_assets.defs.warehouse import DuckDBWarehouse
-from rotation_assets.metrics.rotation_dashboard import ROTATION_DASHBOARD, create_dashboard_view
+from rotation_assets.metrics.outperformance_streaks import outperformance_streaks
+from rotation_assets.metrics.pair_spreads import PAIR_SPREADS
+from rotation_assets.metrics.rotation_dashboard import (
+    ROTATION_DASHBOARD,
+    create_dashboard_view,
+    read_dashboard,
+)
 from rotation_assets.metrics.valuation_gap import valuation_gap
 from rotation_assets.reference.universe import ROTATION_PAIRS
 from rotation_assets.reference.valuation_points import load_valuation_points
@@ -371,3 +378,216 @@ def test_the_seeded_pe_gap_is_never_newer_than_the_session(
     assert row["valuation_metric"] == "forward_pe"
     assert row["valuation_discount"] == pytest.approx(discount, abs=1e-12)
     assert gap.loc[gap["as_of"] == D(as_of), "confidence"].tolist() == [confidence]
+
+
+# --- As of a date: analytics.rotation_dashboard_as_of(d) -------------------------------------
+
+SESSIONS = ["2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-09"]
+SESSIONS += ["2026-01-12"]
+
+
+@pytest.fixture
+def history(tmp_path) -> DuckDBWarehouse:
+    """Seven sessions 2026-01-02..2026-01-12 of two pairs, with rows after 2026-01-07 that a
+    view as of 2026-01-07 must not use."""
+    wh = DuckDBWarehouse(database=str(tmp_path / "h.duckdb"), lock_wait_seconds=2)
+    wh.replace_rows(ROTATION_PAIRS, pairs(["AAA_BBB", "CCC_DDD"], ["total_return", "price"]))
+    # DDD stops on 2026-01-08: CCC_DDD is stale in the latest view, not as of 2026-01-07.
+    last = {"AAA": "2026-01-12", "BBB": "2026-01-12", "CCC": "2026-01-12", "DDD": "2026-01-08"}
+    wh.replace_rows(
+        DAILY_RETURNS,
+        pd.DataFrame(
+            [
+                (D(day), ticker, 0.0, 0.0, None, "csv")
+                for ticker, end in last.items()
+                for day in SESSIONS
+                if D(day) <= D(end)
+            ],
+            columns=DAILY_RETURNS.column_names,
+        ),
+    )
+    # AAA_BBB's ratio is 100 + i on its i-th session (i = 0..6), its ytd change i / 100.
+    rows = [
+        relative_row(day, "AAA_BBB", ratio=100.0 + i, ratio_change_ytd=i / 100)
+        for i, day in enumerate(SESSIONS)
+    ]
+    rows += [
+        relative_row(day, "CCC_DDD", ratio_change_ytd=-i / 100)
+        for i, day in enumerate(SESSIONS[:5])
+    ]
+    wh.replace_rows(RELATIVE_STRENGTH, pd.DataFrame(rows))
+    # The latest table (through 2026-01-12). AAA_BBB's leaders by session: small (01-02),
+    # large (01-05), small (01-06..01-09), large (01-12); and an older 2-session small run.
+    wh.replace_rows(
+        OUTPERFORMANCE_STREAKS,
+        pd.DataFrame(
+            [
+                streak("AAA_BBB", "small", "2025-12-01", "2025-12-02", 2, None, False),
+                streak("AAA_BBB", "small", "2026-01-02", "2026-01-02", 1, "2025-12-02", False),
+                streak("AAA_BBB", "large", "2026-01-05", "2026-01-05", 1, None, False),
+                streak("AAA_BBB", "small", "2026-01-06", "2026-01-09", 4, None, False),
+                streak("AAA_BBB", "large", "2026-01-12", "2026-01-12", 1, "2026-01-05", True),
+                streak("CCC_DDD", "small", "2026-01-02", "2026-01-08", 5, None, True),
+            ]
+        ),
+    )
+    wh.replace_rows(
+        VALUATION_GAP,
+        pd.DataFrame(
+            [
+                valuation("2026-01-05", "AAA_BBB", "forward_pe", 0.10, "high"),
+                # Published on 2026-01-08: after 2026-01-07.
+                valuation("2026-01-08", "AAA_BBB", "forward_pe", 0.20, "high"),
+            ]
+        ),
+    )
+    wh.replace_rows(
+        PRICE_PROXY,
+        pd.DataFrame([proxy("2026-01-07", "AAA_BBB", 0.3), proxy("2026-01-12", "AAA_BBB", 0.9)]),
+    )
+    wh.replace_rows(
+        VALUATION_HISTORY,
+        pd.DataFrame(
+            [
+                month("2025-11", 39.0, 28.0, "2025-12-01", "2025-12-01"),
+                # Its CAPE is out on 2026-01-08, after 2026-01-07.
+                month("2025-12", 40.0, 29.0, "2026-01-08", "2026-03-02"),
+            ]
+        ),
+    )
+    with wh.connect() as con:
+        create_dashboard_view(con)
+    return wh
+
+
+def test_the_dashboard_as_of_a_date_uses_only_rows_on_or_before_it(history):
+    rows = history.query(
+        "SELECT * FROM analytics.rotation_dashboard_as_of(DATE '2026-01-07')"
+    ).set_index("pair_id")
+    assert ["pair_id", *rows.columns] == ROTATION_DASHBOARD.column_names
+    a = rows.loc["AAA_BBB"]
+    # The 2026-01-07 row: i = 3, ratio 103, ytd 0.03.
+    assert (a["trade_date"], a["ratio"], a["ratio_change_ytd"]) == (D("2026-01-07"), 103.0, 0.03)
+    assert pd.isna(a["stale_since"])
+    # The small run of 01-06..01-09 is cut at 01-07: 2 sessions (01-06, 01-07). The latest
+    # earlier small run (ended before 01-06) with >= 2 sessions: 2025-12-01..12-02 (the
+    # 1-session run of 01-02 is shorter), so longest since 2025-12-02, where the whole 4-session
+    # run is the longest on record (null).
+    assert (a["streak_leader"], a["streak_sessions"]) == ("small", 2)
+    assert a["streak_start_date"] == D("2026-01-06")
+    assert a["streak_longest_since"] == D("2025-12-02")
+    # The P/E discount of 2026-01-08 is not out yet: 0.10 of 2026-01-05.
+    assert (a["valuation_as_of"], a["valuation_discount"]) == (D("2026-01-05"), 0.10)
+    assert a["price_proxy_percentile_25y"] == 0.3
+    # 2025-12's CAPE is usable from 2026-01-08: 2025-11's 39.
+    assert (a["sp500_cape_month"], a["sp500_cape"]) == (D("2025-11-01"), 39.0)
+    assert (a["sp500_trailing_pe_month"], a["sp500_trailing_pe"]) == (D("2025-11-01"), 28.0)
+
+    c = rows.loc["CCC_DDD"]
+    # DDD still trades on 2026-01-07: not stale then. Its 01-02..01-08 small run cut at 01-07:
+    # 01-02, 01-05, 01-06, 01-07 = 4 sessions; no earlier small run: longest on record.
+    assert c["trade_date"] == D("2026-01-07") and c["ratio_change_ytd"] == -0.03
+    assert pd.isna(c["stale_since"]) and pd.isna(c["stale_legs"])
+    assert (c["streak_leader"], c["streak_sessions"]) == ("small", 4)
+    assert c["streak_start_date"] == D("2026-01-02") and pd.isna(c["streak_longest_since"])
+
+
+def test_the_view_is_the_macro_at_the_latest_session(history):
+    latest = history.query("SELECT * FROM analytics.rotation_dashboard").set_index("pair_id")
+    a, c = latest.loc["AAA_BBB"], latest.loc["CCC_DDD"]
+    assert (a["trade_date"], a["ratio"]) == (D("2026-01-12"), 106.0)
+    assert (a["streak_leader"], a["streak_sessions"]) == ("large", 1)
+    assert a["streak_longest_since"] == D("2026-01-05")
+    assert (a["valuation_as_of"], a["valuation_discount"]) == (D("2026-01-08"), 0.20)
+    assert (a["price_proxy_percentile_25y"], a["sp500_cape"]) == (0.9, 40.0)
+    assert c["stale_since"] == D("2026-01-08") and c["stale_legs"] == "DDD (last 2026-01-08)"
+    assert (c["streak_sessions"], c["streak_start_date"]) == (5, D("2026-01-02"))
+    macro = history.query(
+        "SELECT * FROM analytics.rotation_dashboard_as_of(DATE '2026-01-12')"
+    ).set_index("pair_id")
+    pd.testing.assert_frame_equal(latest, macro)
+    # A date without a session (a Saturday) reads as the session before it.
+    saturday = history.query("SELECT * FROM analytics.rotation_dashboard_as_of(DATE '2026-01-10')")
+    friday = history.query("SELECT * FROM analytics.rotation_dashboard_as_of(DATE '2026-01-09')")
+    pd.testing.assert_frame_equal(saturday, friday)
+    assert set(friday["trade_date"]) == {D("2026-01-09"), D("2026-01-08")}
+
+
+def test_read_dashboard_as_of_without_the_macro_runs_the_same_query(history):
+    with history.connect(read_only=True) as con:
+        with_macro = read_dashboard(con, dt.date(2026, 1, 7))
+        (comment,) = con.execute(
+            "SELECT comment FROM duckdb_functions() WHERE function_name = "
+            "'rotation_dashboard_as_of'"
+        ).fetchone()
+    assert comment.startswith("TABLE MACRO: analytics.rotation_dashboard as of the date d")
+    with history.connect() as con:
+        con.execute("DROP VIEW analytics.rotation_dashboard")
+        con.execute("DROP MACRO TABLE analytics.rotation_dashboard_as_of")
+    with history.connect(read_only=True) as con:
+        pd.testing.assert_frame_equal(read_dashboard(con, dt.date(2026, 1, 7)), with_macro)
+        latest = read_dashboard(con)
+    assert set(latest["trade_date"]) == {D("2026-01-12"), D("2026-01-08")}
+
+
+def test_the_streak_as_of_each_session_is_the_streak_recomputed_from_its_rows(tmp_path):
+    """The macro's cut of the stored runs agrees with outperformance_streaks on the spreads up
+    to each session (every session of a sequence with ties and a record)."""
+    leaders = list("SSLSSSTSSSSLLS")
+    days = pd.bdate_range("2026-01-05", periods=len(leaders))
+    spreads = pd.DataFrame(
+        [
+            {
+                **dict.fromkeys(PAIR_SPREADS.column_names),
+                "trade_date": day,
+                "pair_id": "AAA_BBB",
+                "small": "AAA",
+                "large": "BBB",
+                "basis": "total_return",
+                "small_return": {"S": 0.01, "L": -0.01, "T": 0.0}[leader],
+                "large_return": 0.0,
+                "spread": {"S": 0.01, "L": -0.01, "T": 0.0}[leader],
+                "leader": {"S": "small", "L": "large", "T": "tie"}[leader],
+                "source": "csv",
+            }
+            for day, leader in zip(days, leaders, strict=True)
+        ]
+    )
+    wh = DuckDBWarehouse(database=str(tmp_path / "s.duckdb"), lock_wait_seconds=2)
+    wh.replace_rows(ROTATION_PAIRS, pairs(["AAA_BBB"], ["total_return"]))
+    wh.replace_rows(
+        DAILY_RETURNS,
+        pd.DataFrame(
+            [(day, t, 0.0, 0.0, None, "csv") for day in days for t in ("AAA", "BBB")],
+            columns=DAILY_RETURNS.column_names,
+        ),
+    )
+    wh.replace_rows(
+        RELATIVE_STRENGTH, pd.DataFrame([relative_row(str(d.date()), "AAA_BBB") for d in days])
+    )
+    wh.replace_rows(OUTPERFORMANCE_STREAKS, outperformance_streaks(spreads))
+    with wh.connect() as con:
+        for spec in (VALUATION_GAP, PRICE_PROXY, VALUATION_HISTORY):
+            ensure_table(con, spec)
+        create_dashboard_view(con)
+    for day in days:
+        expected = outperformance_streaks(spreads[spreads["trade_date"] <= day])
+        current = expected[expected["is_current"]]
+        with wh.connect(read_only=True) as con:
+            (row,) = read_dashboard(con, day.date()).to_dict("records")
+        if current.empty:  # the session tied
+            assert pd.isna(row["streak_leader"]), day
+            continue
+        (run,) = current.to_dict("records")
+        assert (row["streak_leader"], row["streak_sessions"]) == (run["leader"], run["sessions"])
+        assert row["streak_start_date"] == run["start_date"], day
+        assert (pd.isna(row["streak_longest_since"]) and pd.isna(run["longest_since"])) or (
+            row["streak_longest_since"] == run["longest_since"]
+        ), day
+    # By hand, as of the 10th session (2026-01-16, the third S after the tie): 3 sessions since
+    # 01-14, and the latest earlier small run of >= 3 sessions is 01-08..01-12: longest since
+    # 2026-01-12.
+    with wh.connect(read_only=True) as con:
+        (row,) = read_dashboard(con, dt.date(2026, 1, 16)).to_dict("records")
+    assert (row["streak_sessions"], row["streak_start_date"]) == (3, D("2026-01-14"))
+    assert row["streak_longest_since"] == D("2026-01-12")

@@ -1,4 +1,10 @@
-"""The project-local Dagster instance: created on first use, with DuckDB writers serialised."""
+"""The project-local Dagster instance: created on first use, with DuckDB writers serialised.
+
+Two kinds, one setting: without ``ROTATION_DAGSTER_POSTGRES_URL`` runs, events and schedules
+are SQLite files under ``$DAGSTER_HOME/history`` (nothing to install or start); with it they are
+in that PostgreSQL database (``postgres_instance.py``). Both limit the DuckDB writers' pool to
+one slot.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,18 @@ import contextlib
 import fcntl
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from rotation_assets.instance.event_log_storage import BATCH_SIZE_ENV_VAR, DEFAULT_BATCH_SIZE
+from rotation_assets.instance.postgres_instance import (
+    POSTGRES_URL_ENV_VAR,
+    PostgresInstanceError,
+    check_postgres_url,
+    is_postgres_dagster_yaml,
+    postgres_dagster_yaml,
+)
 from rotation_assets.paths import DEFAULT_DAGSTER_HOME
 
 # One slot per pool: the only pool is the DuckDB warehouse, which takes one writer at a time.
@@ -37,7 +51,8 @@ event_log_storage:
 
 
 def dagster_yaml(home: Path) -> str:
-    """The instance config for ``home``; the event log sits where the stock storage puts it."""
+    """The SQLite instance config for ``home``; the event log sits where the stock storage
+    puts it."""
     runs_dir = json.dumps(str(home / "history" / "runs"))  # a JSON string is a YAML string
     return DAGSTER_YAML.format(runs_dir=runs_dir)
 
@@ -45,17 +60,41 @@ def dagster_yaml(home: Path) -> str:
 PROJECT_HEADER = "# Created by rotation_assets"
 
 
+def wanted_dagster_yaml(home: Path, current: str | None = None) -> str:
+    """The project's config for ``home`` under the settings of this process: the Postgres
+    instance when ROTATION_DAGSTER_POSTGRES_URL is set, else the SQLite one.
+
+    ``current`` (the project-written file already there) guards the way back: a home whose
+    instance is in PostgreSQL is not turned back into a SQLite one because a process started
+    without the setting (a cron job, a shell that forgot it); that is a PostgresInstanceError
+    naming the variable. Going back is deliberate: delete dagster.yaml."""
+    url = os.environ.get(POSTGRES_URL_ENV_VAR)
+    if url:
+        check_postgres_url(url)
+        return postgres_dagster_yaml()
+    if current is not None and is_postgres_dagster_yaml(current):
+        raise PostgresInstanceError(
+            f"the Dagster instance in {home} keeps its runs in PostgreSQL, but "
+            f"{POSTGRES_URL_ENV_VAR} is not set: set it to the database's "
+            f"postgresql+psycopg2:// URL, or delete {home / 'dagster.yaml'} to go back to the "
+            "SQLite instance"
+        )
+    return dagster_yaml(home)
+
+
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to ``.dagster_home`` in the project, with the project's
-    dagster.yaml: written on first use, and rewritten when an earlier version of the project
-    wrote it (an instance made before the code moved names a module that no longer exists).
+    dagster.yaml (``wanted_dagster_yaml``): written on first use, and rewritten when an earlier
+    version of the project wrote it (an instance made before the code moved names a module that
+    no longer exists) or when ROTATION_DAGSTER_POSTGRES_URL moves the instance to PostgreSQL.
     A dagster.yaml without the project's header is the user's and is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    wanted = dagster_yaml(home)
     current = config.read_text() if config.exists() else None
-    if current is None or (current.startswith(PROJECT_HEADER) and current != wanted):
+    users_own = current is not None and not current.startswith(PROJECT_HEADER)
+    wanted = current if users_own else wanted_dagster_yaml(home, current)
+    if current != wanted:
         # Whole or not at all: another process may be reading it.
         staged = config.with_name(f".dagster.yaml.{os.getpid()}")
         staged.write_text(wanted)
@@ -92,3 +131,28 @@ def batched_event_writes() -> Iterator[None]:
         yield
     finally:
         os.environ.pop(BATCH_SIZE_ENV_VAR, None)
+
+
+def main() -> int:
+    """``python -m rotation_assets.instance.dagster_home``: write the project's dagster.yaml for
+    this process's settings and say which instance it is. ``rotation`` does this itself; run it
+    before ``dg dev``, the daemon or ``dagster debug import`` on a home no ``rotation`` command
+    has opened since ROTATION_DAGSTER_POSTGRES_URL was set."""
+    try:
+        home = ensure_dagster_home()
+    except PostgresInstanceError as exc:
+        print(f"rotation: {exc}", file=sys.stderr)
+        return 2
+    text = (home / "dagster.yaml").read_text()
+    if not text.startswith(PROJECT_HEADER):
+        kind = "your own dagster.yaml (left as it is)"
+    elif is_postgres_dagster_yaml(text):
+        kind = f"runs, events and schedules in PostgreSQL ({POSTGRES_URL_ENV_VAR})"
+    else:
+        kind = f"runs, events and schedules in SQLite under {home / 'history'}"
+    print(f"DAGSTER_HOME={home}: {kind}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -59,6 +59,10 @@ SQLite event log: ``rotation_assets_tests/test_event_log_conformance.py``). It r
 internals, so it refuses to start under another minor version. This module is the only place in
 the project that may import ``dagster._...`` names.
 
+SQLite only: the Postgres instance (``postgres_instance.py``, chosen by
+ROTATION_DAGSTER_POSTGRES_URL) uses ``dagster-postgres``'s own event log, which writes a batch of
+materializations in one statement by itself; this storage is not used there.
+
 It sets nothing process-wide. Batching is enabled by the process that runs the events, e.g.
 ``os.environ[BATCH_SIZE_ENV_VAR] = DEFAULT_BATCH_SIZE`` before a run; without it this storage
 behaves as the stock one.

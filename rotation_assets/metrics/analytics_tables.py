@@ -15,6 +15,9 @@ import duckdb
 import pandas as pd
 
 from rotation_assets.metrics import (
+    claim_parts,
+    claim_readings,
+    claim_verdicts,
     claims_check,
     daily_returns,
     event_windows,
@@ -48,6 +51,7 @@ OUTPERFORMANCE_STREAKS = outperformance_streaks.OUTPERFORMANCE_STREAKS
 EVENT_WINDOWS = event_windows.EVENT_WINDOWS
 LEADERS_LAGGARDS = leaders_laggards.LEADERS_LAGGARDS
 RELATIVE_ROTATION = relative_rotation.RELATIVE_ROTATION
+CLAIM_PARTS = with_source(claim_parts.CLAIM_PARTS)
 CLAIMS_CHECK = with_source(claims_check.CLAIMS_CHECK)
 PERIOD_COMPARISON = with_source(historical_parallels.PERIOD_COMPARISON)
 EPISODES = with_source(historical_parallels.EPISODES)
@@ -146,20 +150,62 @@ def build_relative_rotation(con: duckdb.DuckDBPyConnection, scope: Scope) -> str
     )
 
 
-def build_claims_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def _claim_inputs(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[pd.DataFrame, claim_readings.ClaimInputs]:
+    """The claims and what they are checked against: the returns of every ticker they name
+    (alternatives, benchmarks and pair legs included), the named pairs' spreads and price-ratio
+    percentiles, the published P/E points and the Shiller history."""
     claims = read_claims(con)
-    named = sorted({t for tickers in claims["tickers"] for t in tickers.split("|")})
-    returns = _returns_of(con, named)
-    streaks = OUTPERFORMANCE_STREAKS.with_timestamps(read_table(con, OUTPERFORMANCE_STREAKS))
-    frame = claims_check.check_claims(
-        claims,
-        returns,
-        read_universe(con),
-        read_rotation_pairs(con),
-        streaks,
-        sessions=_market_sessions(con),
+    universe = read_universe(con)
+    pairs = read_rotation_pairs(con)
+    legs = pairs.set_index("pair_id")[["small", "large"]]
+    benchmarks = dict(zip(universe["ticker"], universe["benchmark"], strict=True))
+    named: set[str] = set()
+    for column in ("tickers", "alternative_tickers"):
+        for value in claims[column].dropna():
+            named |= {t.strip() for t in value.split("|") if t.strip()}
+    pair_ids = sorted(named & set(legs.index))
+    tickers = (named - set(pair_ids)) | {t for p in pair_ids for t in legs.loc[p]}
+    tickers |= {benchmarks[t] for t in list(tickers) if isinstance(benchmarks.get(t), str)}
+    spreads = PAIR_SPREADS.with_timestamps(
+        _query(
+            con,
+            f"SELECT * FROM {PAIR_SPREADS.qualified_name} WHERE list_contains(?, pair_id)",
+            [pair_ids],
+        )
     )
-    frame["source"] = combined_source(returns["source"])
+    proxy = PRICE_PROXY.with_timestamps(
+        _query(
+            con,
+            f"SELECT * FROM {PRICE_PROXY.qualified_name} WHERE list_contains(?, pair_id)",
+            [pair_ids],
+        )
+    )
+    inputs = claim_readings.ClaimInputs(
+        returns=_returns_of(con, sorted(tickers)),
+        universe=universe,
+        pairs=pairs,
+        spreads=spreads,
+        sessions=_market_sessions(con),
+        valuation_points=read_valuation_points(con),
+        price_proxy=proxy,
+        valuation_history=VALUATION_HISTORY.with_timestamps(read_table(con, VALUATION_HISTORY)),
+    )
+    return claims, inputs
+
+
+def build_claim_parts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    claims, inputs = _claim_inputs(con)
+    frame = claim_parts.claim_parts(claims, inputs)
+    frame["source"] = combined_source(inputs.returns["source"])
+    return frame
+
+
+def build_claims_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    claims, inputs = _claim_inputs(con)
+    frame = claims_check.check_claims(claims, inputs)
+    frame["source"] = combined_source(inputs.returns["source"])
     return frame
 
 
@@ -235,6 +281,18 @@ def _derived(spec, reads, build, modules, by_session=None, settings=()) -> Deriv
     )
 
 
+# What the claims read (both claims tables: the parts and the claims judged by them).
+_CLAIM_READS = [
+    "analytics.daily_returns",
+    "analytics.pair_spreads",
+    "analytics.valuation_price_proxy",
+    "analytics.valuation_history",
+    "reference.claims",
+    "reference.universe",
+    "reference.rotation_pairs",
+    "reference.valuation_points",
+]
+
 ANALYTICS_TABLES: tuple[DerivedTable, ...] = (
     _derived(
         DAILY_RETURNS,
@@ -289,18 +347,6 @@ ANALYTICS_TABLES: tuple[DerivedTable, ...] = (
         [relative_rotation],
     ),
     _derived(
-        CLAIMS_CHECK,
-        [
-            "analytics.daily_returns",
-            "analytics.outperformance_streaks",
-            "reference.claims",
-            "reference.universe",
-            "reference.rotation_pairs",
-        ],
-        build_claims_check,
-        [claims_check],
-    ),
-    _derived(
         PERIOD_COMPARISON,
         [
             "analytics.daily_returns",
@@ -337,5 +383,17 @@ ANALYTICS_TABLES: tuple[DerivedTable, ...] = (
         ["raw.shiller_monthly"],
         build_valuation_history,
         [valuation_history],
+    ),
+    _derived(
+        CLAIM_PARTS,
+        _CLAIM_READS,
+        build_claim_parts,
+        [claim_parts, claim_readings, claim_verdicts, outperformance_streaks],
+    ),
+    _derived(
+        CLAIMS_CHECK,
+        _CLAIM_READS,
+        build_claims_check,
+        [claims_check, claim_parts, claim_readings, claim_verdicts, outperformance_streaks],
     ),
 )

@@ -1,83 +1,142 @@
-"""``analytics.claims_check``: published claims about the 2026 rotation, checked against the data.
+"""``analytics.claims_check``: each claim of the source documents, judged by its worst part.
 
-Claims come from ``seeds/claims.csv`` (``reference.claims``); each has a kind, tickers, an
-inclusive date window [start_date, end_date], a claimed value and a tolerance. Returns are
-simple (0.01 = +1%) and, for every return kind, computed from the daily **price** returns
-(split-adjusted close, dividends excluded): commentary quotes price moves, and for the indices
-price and total return are the same. The window's sessions are the distinct trade_dates of
-``returns`` (any ticker) in [start_date, end_date]. Kinds and their computed value:
+The claims (``reference.claims``, from ``seeds/claims.csv``) come from the two source documents,
+each with the document's as-of date (the article 2026-02-11, the note 2026-02-04). A claim is
+split into its stated parts (``analytics.claim_parts``; kinds, parts and readings in
+``reference.claims`` and ``metrics.claim_readings``); the claim's verdict is its worst part
+(confirmed < close < contradicted < not_computable, ``metrics.claim_verdicts``): ``confirmed``
+only when every stated part holds, ``not_computable`` when any part cannot be checked (e.g.
+"history starts 2000-01-03": a window or look-back reaching before the first loaded session is
+never computed on a partial window, nor contradicted).
 
-- ``period_return`` (one ticker): ``prod(1 + price_return) - 1`` over the window's sessions,
-  i.e. from the close of the session before start_date to the close of the last session on or
-  before end_date.
-- ``relative_return`` (``A|B``): period return of A minus period return of B.
-- ``max_daily_move`` (one ticker): the most negative single-session price return in the window
-  when the claimed value is negative, the most positive otherwise.
-- ``streak`` (a pair_id): ``sessions`` of the longest small-led run of the pair in
-  ``analytics.outperformance_streaks`` whose end_date lies in the window (the later one on equal
-  length); 0 when the pair has runs overlapping the window but no small-led run ends in it.
-- ``streak_longest_since`` (a pair_id): the calendar year of that run's ``longest_since``; when
-  it is null (no earlier run as long) the computed value is null and the verdict contradicted.
+The *deciding part* is the first part with the claim's verdict; ``claimed_value``,
+``computed_value``, ``difference``, ``tolerance``, ``unit`` and ``reason`` are its. ``parts``
+summarises every part readably.
 
-``difference = computed_value - claimed_value``. Verdict: ``confirmed`` when |difference| <=
-tolerance, ``close`` when <= 2 * tolerance, ``contradicted`` otherwise (a 1e-9 slack absorbs
-float rounding at the boundary); ``not_computable`` when a ticker is not in the universe, the
-pair is not a rotation pair or has no streaks, or the data does not cover the window (no rows,
-a ticker's first or last return missing from the window's first or last session, or data
-ending before end_date). ``reason`` says why, or what exactly was computed.
+Sensitivity of the claim: its verdict recomputed under each of its kind's other readings (the
+worst part under that reading). ``alternative_reading`` is the first reading that changes the
+claim's verdict (``flips``), else the first computable one; ``alternative_value`` is the value
+under it of the part that decides the claim there; ``sensitivity`` says it in words.
+``latest_session_used`` is the latest date any reading of the claim used (the session after the
+as-of date included): a view as of session D shows only claims with latest_session_used <= D.
 
-Seed convention for tolerances (absolute, in the claim's unit): 0.005 for a return quoted to one
+Seed convention for tolerances (absolute, in the part's unit): 0.005 for a return quoted to one
 decimal of a percent, 0.01 for a whole percent, or 5% of the claimed magnitude if larger (a round
-30% or 80%); a range claim uses its midpoint and half-width; a relative claim the sum of its two
-legs' tolerances; 0 for session counts and years.
+30% or 80%); a range claim uses its midpoint and half-width; a gap the sum of its legs'
+tolerances; 0 for session counts, years and ranks; for a P/E "18x" 5% of it.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from rotation_assets.metrics.claim_parts import (
+    ReadingResult,
+    choose_alternative,
+    claim_readings,
+    format_value,
+    part_verdict_of,
+    parts_of_claim,
+)
+from rotation_assets.metrics.claim_readings import ClaimData, ClaimInputs
+from rotation_assets.metrics.claim_verdicts import VERDICTS, flips, worst
+from rotation_assets.reference.claims import KIND_DOC, parse_claimed, part_names, part_units
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
-VERDICTS = ("confirmed", "close", "contradicted", "not_computable")
-_SLACK = 1e-9
-
+__all__ = ["CLAIMS_CHECK", "VERDICTS", "check_claims", "ClaimInputs"]
 
 CLAIMS_CHECK = TableSpec(
     schema="analytics",
     name="claims_check",
     description=(
-        "Each claim of reference.claims checked against the warehouse: the computed value, its "
-        "difference from the claim, and a verdict (confirmed within tolerance, close within "
-        "twice it, contradicted, or not_computable) with the reason."
+        "Each claim of reference.claims (the article as of 2026-02-11, the note as of "
+        "2026-02-04) checked part by part: the verdict is the worst part's (confirmed only when "
+        "every stated part holds; not_computable when any part cannot be checked, e.g. history "
+        "too short), with a readable summary of the parts, the deciding part's values, and the "
+        "sensitivity: whether the verdict flips under the nearest other reading."
     ),
     columns=(
         Column("claim_id", "VARCHAR", "Claim from reference.claims.", nullable=False),
-        Column("kind", "VARCHAR", "Kind of claim.", nullable=False),
-        Column("tickers", "VARCHAR", "Ticker, 'A|B' or pair_id.", nullable=False),
+        Column("document", "VARCHAR", "Source document: article or note.", nullable=False),
+        Column("as_of_date", "DATE", "The document's as-of date.", nullable=False),
+        Column("kind", "VARCHAR", KIND_DOC, nullable=False),
+        Column("tickers", "VARCHAR", "Tickers ('|'-separated) or pair_id.", nullable=False),
         Column("start_date", "DATE", "First day of the window.", nullable=False),
         Column("end_date", "DATE", "Last day of the window.", nullable=False),
-        Column("text", "VARCHAR", "The claim as quoted, and how it is checked."),
-        Column("unit", "VARCHAR", "return, sessions or year.", nullable=False),
-        Column("claimed_value", "DOUBLE", "The value claimed.", nullable=False),
-        Column(
-            "computed_value",
-            "DOUBLE",
-            "The value computed from price returns or streaks; null when not computable.",
-        ),
-        Column("difference", "DOUBLE", "computed_value - claimed_value."),
-        Column("tolerance", "DOUBLE", "Absolute tolerance of the claim.", nullable=False),
+        Column("text", "VARCHAR", "The figures quoted, and how they are checked."),
         Column(
             "verdict",
             "VARCHAR",
-            "confirmed (|difference| <= tolerance), close (<= 2 * tolerance), contradicted, "
-            "or not_computable.",
+            "The worst part's verdict: confirmed < close < contradicted < not_computable.",
             nullable=False,
         ),
         Column(
+            "parts",
+            "VARCHAR",
+            "Every stated part: 'part: computed vs claimed -> verdict', '; '-separated.",
+            nullable=False,
+        ),
+        Column("part_count", "INTEGER", "Number of stated parts.", nullable=False),
+        Column(
+            "deciding_part",
+            "VARCHAR",
+            "The first part whose verdict is the claim's.",
+            nullable=False,
+        ),
+        Column(
+            "unit",
+            "VARCHAR",
+            "Unit of the deciding part: return, sessions, year, rank, P/E or percentile.",
+            nullable=False,
+        ),
+        Column("claimed_value", "DOUBLE", "The deciding part's claimed value.", nullable=False),
+        Column(
+            "computed_value",
+            "DOUBLE",
+            "The deciding part's computed value; null when not computable.",
+        ),
+        Column("difference", "DOUBLE", "computed_value - claimed_value."),
+        Column("tolerance", "DOUBLE", "The deciding part's tolerance.", nullable=False),
+        Column(
             "reason",
             "VARCHAR",
-            "Why it is not computable, or what exactly was computed.",
+            "What the deciding part computed, or why it is not computable.",
+            nullable=False,
+        ),
+        Column(
+            "alternative_reading",
+            "VARCHAR",
+            "The nearest other reading shown (analytics.claim_parts.alternative_reading): the "
+            "first that flips the claim's verdict, else the first computable; null when none.",
+        ),
+        Column(
+            "alternative_value",
+            "DOUBLE",
+            "Under alternative_reading, the value of the part that decides the claim there.",
+        ),
+        Column(
+            "alternative_verdict",
+            "VARCHAR",
+            "The claim's verdict (its worst part) under alternative_reading.",
+        ),
+        Column(
+            "flips",
+            "BOOLEAN",
+            "True when alternative_verdict differs from verdict (both computable).",
+            nullable=False,
+        ),
+        Column(
+            "sensitivity",
+            "VARCHAR",
+            "In words: which reading flips the verdict and to what, with the value, or that no "
+            "nearest reading does.",
+            nullable=False,
+        ),
+        Column(
+            "latest_session_used",
+            "DATE",
+            "Latest date any reading of the claim used (the session after the as-of date "
+            "included; a P/E point's date): a view as of D shows the claim only when this <= D.",
             nullable=False,
         ),
     ),
@@ -85,192 +144,97 @@ CLAIMS_CHECK = TableSpec(
 )
 
 
-class _NotComputable(Exception):
-    """The claim cannot be checked with the data at hand; the message is the reason."""
+def _claim_verdict_under(claim: pd.Series, result: ReadingResult) -> tuple[str, int]:
+    """(worst verdict, index of the part deciding it) of the claim's stated parts."""
+    claimed = parse_claimed(claim["claimed"], claim["tolerance"])
+    verdicts = {
+        i: part_verdict_of(result.parts[i], want)
+        for i, want in enumerate(claimed)
+        if want is not None
+    }
+    verdict = worst(list(verdicts.values()))
+    return verdict, next(i for i, v in verdicts.items() if v == verdict)
 
 
-def _day(ts: pd.Timestamp) -> str:
-    return ts.date().isoformat()
-
-
-class _Data:
-    """The inputs of check_claims, indexed once for the per-claim helpers."""
-
-    def __init__(
-        self,
-        returns: pd.DataFrame,
-        universe: pd.DataFrame,
-        pairs: pd.DataFrame,
-        streaks: pd.DataFrame,
-        sessions: pd.DatetimeIndex | None = None,
-    ) -> None:
-        self.returns = returns.sort_values(["ticker", "trade_date"], kind="stable")
-        dates = returns["trade_date"].unique() if sessions is None else sessions
-        self.sessions = pd.DatetimeIndex(sorted(dates))
-        self.tickers = set(universe["ticker"])
-        self.pairs = set(pairs["pair_id"])
-        self.streaks = streaks
-
-    def daily(self, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-        """The ticker's price returns on the window's sessions; raises if they do not cover it."""
-        if ticker not in self.tickers:
-            raise _NotComputable(f"{ticker} is not in the universe")
-        window = self.sessions[(self.sessions >= start) & (self.sessions <= end)]
-        if window.empty:
-            raise _NotComputable(f"no sessions in the data between {_day(start)} and {_day(end)}")
-        if self.sessions[-1] < end:
-            raise _NotComputable(
-                f"data ends {_day(self.sessions[-1])}, before the window end {_day(end)}"
+def _summary(parts: list[dict]) -> str:
+    pieces = []
+    for part in parts:
+        computed = (
+            format_value(part["computed_value"], part["unit"])
+            if part["verdict"] != "not_computable"
+            else "not computable"
+        )
+        tolerance = part["tolerance"]
+        tol = (
+            f"{tolerance * 100:.1f}pp"
+            if part["unit"] in ("return", "percentile")
+            else f"{tolerance:g}"
+        )
+        piece = (
+            f"{part['part']}: {computed} vs {part['claimed_text']} (±{tol}) -> {part['verdict']}"
+        )
+        if part["flips"]:
+            piece += (
+                f" [{part['alternative_verdict']} under {part['alternative_reading']}: "
+                f"{format_value(part['alternative_value'], part['unit'])}]"
             )
-        rows = self.returns[
-            (self.returns["ticker"] == ticker)
-            & (self.returns["trade_date"] >= start)
-            & (self.returns["trade_date"] <= end)
-        ]
-        if rows.empty:
-            raise _NotComputable(f"no {ticker} returns between {_day(start)} and {_day(end)}")
-        # Without a return on the first session there is no close before the window.
-        for label, session, have in (
-            ("first", window[0], rows["trade_date"].iloc[0]),
-            ("last", window[-1], rows["trade_date"].iloc[-1]),
-        ):
-            if have != session:
-                raise _NotComputable(
-                    f"{ticker} has no return on {_day(session)}, the window's {label} session"
-                )
-        if rows["price_return"].isna().any():
-            missing = rows.loc[rows["price_return"].isna(), "trade_date"].iloc[0]
-            raise _NotComputable(f"{ticker} price_return is null on {_day(missing)}")
-        return rows
-
-    def base_close(self, first: pd.Timestamp) -> str:
-        """The session before ``first`` in the data, for describing a window's base close."""
-        earlier = self.sessions[self.sessions < first]
-        return _day(earlier[-1]) if len(earlier) else f"the session before {_day(first)}"
-
-    def period_return(
-        self, ticker: str, start: pd.Timestamp, end: pd.Timestamp
-    ) -> tuple[float, str]:
-        rows = self.daily(ticker, start, end)
-        value = float(np.prod(1.0 + rows["price_return"].to_numpy(dtype="float64")) - 1.0)
-        first, last = rows["trade_date"].iloc[0], rows["trade_date"].iloc[-1]
-        span = f"{self.base_close(first)} close -> {_day(last)} close, {len(rows)} sessions"
-        return value, span
-
-    def small_run(self, pair_id: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
-        """The longest small-led run ending in the window, the later on ties; None if none."""
-        if pair_id not in self.pairs:
-            raise _NotComputable(f"{pair_id} is not a rotation pair")
-        runs = self.streaks[self.streaks["pair_id"] == pair_id]
-        if runs.empty:
-            raise _NotComputable(f"no streaks for pair {pair_id}")
-        overlapping = runs[(runs["start_date"] <= end) & (runs["end_date"] >= start)]
-        if overlapping.empty:
-            raise _NotComputable(f"no {pair_id} sessions between {_day(start)} and {_day(end)}")
-        small = overlapping[(overlapping["leader"] == "small") & (overlapping["end_date"] <= end)]
-        if small.empty:
-            return None
-        return small.sort_values(["sessions", "end_date"], kind="stable").iloc[-1]
+        pieces.append(piece)
+    return "; ".join(pieces)
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:+.2f}%"
-
-
-def _compute(claim: pd.Series, data: _Data) -> tuple[float | None, str]:
-    """(computed value, description of what was computed) for one claim."""
-    kind, start, end = claim["kind"], claim["start_date"], claim["end_date"]
+def claim_row(claim: pd.Series, results: list[ReadingResult]) -> dict:
+    """The claims_check row of one claim from its readings."""
+    parts = parts_of_claim(claim, results)
     tickers = claim["tickers"].split("|")
-    window = f"{_day(start)}..{_day(end)}"
-    if kind == "period_return":
-        value, span = data.period_return(tickers[0], start, end)
-        return value, f"{tickers[0]} price return {span}: {_pct(value)}"
-    if kind == "relative_return":
-        a, span = data.period_return(tickers[0], start, end)
-        b, _ = data.period_return(tickers[1], start, end)
-        return a - b, (
-            f"{tickers[0]} {_pct(a)} minus {tickers[1]} {_pct(b)} price return ({span}): "
-            f"{_pct(a - b)}"
-        )
-    if kind == "max_daily_move":
-        rows = data.daily(tickers[0], start, end)
-        # The claim's sign says which extreme it is about: a drop or a jump.
-        falling = claim["claimed_value"] < 0
-        pick = rows["price_return"].idxmin() if falling else rows["price_return"].idxmax()
-        value = float(rows.at[pick, "price_return"])
-        word = "decline" if falling else "gain"
-        return value, (
-            f"{tickers[0]} largest one-session price {word} in {window} ({len(rows)} sessions): "
-            f"{_pct(value)} on {_day(rows.at[pick, 'trade_date'])}"
-        )
-    run = data.small_run(tickers[0], start, end)
-    if run is None:
-        if kind == "streak":
-            return 0.0, f"no small-led {tickers[0]} run ends in {window}"
-        raise _NotComputable(f"no small-led {tickers[0]} run ends in {window}")
-    described = (
-        f"longest small-led {tickers[0]} run ending in {window}: {int(run['sessions'])} sessions "
-        f"{_day(run['start_date'])} -> {_day(run['end_date'])}"
-    )
-    since = run["longest_since"]
-    since_text = (
-        f"longest since {_day(since)}"
-        if pd.notna(since)
-        else "longest on record (no earlier run as long)"
-    )
-    if kind == "streak":
-        return float(run["sessions"]), f"{described}, {since_text}"
-    return (float(pd.Timestamp(since).year) if pd.notna(since) else None), (
-        f"{described}; {since_text}"
-    )
-
-
-def _verdict(difference: float | None, tolerance: float) -> str:
-    if difference is None or np.isnan(difference):
-        return "contradicted"
-    if abs(difference) <= tolerance + _SLACK:
-        return "confirmed"
-    if abs(difference) <= 2 * tolerance + _SLACK:
-        return "close"
-    return "contradicted"
-
-
-def check_claims(
-    claims: pd.DataFrame,
-    returns: pd.DataFrame,
-    universe: pd.DataFrame,
-    pairs: pd.DataFrame,
-    streaks: pd.DataFrame,
-    sessions: pd.DatetimeIndex | None = None,
-) -> pd.DataFrame:
-    """One row per claim: computed value, difference, verdict and reason; in the claims' order.
-
-    ``claims`` is the load_claims frame; ``returns`` has trade_date, ticker, price_return;
-    ``universe`` ticker; ``pairs`` pair_id; ``streaks`` the outperformance_streaks frame;
-    ``sessions`` the market's sessions when ``returns`` holds only the claims' tickers (default:
-    the trade_dates of ``returns``). See the module docstring for the definitions.
-    """
-    data = _Data(returns, universe, pairs, streaks, sessions)
-    rows = []
-    for _, claim in claims.iterrows():
-        try:
-            computed, reason = _compute(claim, data)
-        except _NotComputable as problem:
-            computed, reason, verdict = None, str(problem), "not_computable"
-            difference = None
+    names, units = part_names(claim["kind"], tickers), part_units(claim["kind"], tickers)
+    verdict, deciding = _claim_verdict_under(claim, results[0])
+    decided = next(p for p in parts if p["part_order"] == deciding)
+    others = [(r, *_claim_verdict_under(claim, r)) for r in results[1:]]
+    pick = choose_alternative(verdict, [(r.name, v) for r, v, _ in others])
+    alternative = others[pick] if pick is not None else None
+    flipped = bool(alternative and flips(verdict, alternative[1]))
+    if alternative is None:
+        sensitivity = "no other reading is computable"
+        alt_value = None
+    else:
+        reading, alt_verdict, alt_part = alternative
+        alt_value = reading.parts[alt_part].value if alt_verdict != "not_computable" else None
+        shown = f"{names[alt_part]} {format_value(alt_value, units[alt_part])}"
+        if flipped:
+            sensitivity = f"flips to {alt_verdict} under {reading.label} ({shown})"
         else:
-            difference = None if computed is None else computed - claim["claimed_value"]
-            verdict = _verdict(difference, claim["tolerance"])
-        rows.append(
-            {
-                **{c: claim[c] for c in ("claim_id", "kind", "tickers", "start_date", "end_date")},
-                **{c: claim[c] for c in ("text", "unit", "claimed_value", "tolerance")},
-                "computed_value": np.nan if computed is None else computed,
-                "difference": np.nan if difference is None else difference,
-                "verdict": verdict,
-                "reason": reason,
-            }
-        )
-    if not rows:
-        return CLAIMS_CHECK.conform(pd.DataFrame({c: [] for c in CLAIMS_CHECK.column_names}))
-    return CLAIMS_CHECK.conform(pd.DataFrame(rows))
+            sensitivity = f"holds under every nearest reading (e.g. {reading.label}: {shown})"
+    return {
+        **{c: claim[c] for c in ("claim_id", "document", "as_of_date", "kind", "tickers")},
+        **{c: claim[c] for c in ("start_date", "end_date", "text")},
+        "verdict": verdict,
+        "parts": _summary(parts),
+        "part_count": len(parts),
+        "deciding_part": names[deciding],
+        "unit": units[deciding],
+        "claimed_value": decided["claimed_value"],
+        "computed_value": decided["computed_value"],
+        "difference": decided["difference"],
+        "tolerance": decided["tolerance"],
+        "reason": decided["detail"],
+        "alternative_reading": alternative[0].label if alternative else None,
+        "alternative_value": alt_value,
+        "alternative_verdict": alternative[1] if alternative else None,
+        "flips": flipped,
+        "sensitivity": sensitivity,
+        "latest_session_used": max(p["latest_session_used"] for p in parts),
+    }
+
+
+def check_claims(claims: pd.DataFrame, inputs: ClaimInputs) -> pd.DataFrame:
+    """One row per claim, in the claims' order (see the module docstring).
+
+    ``claims`` is the load_claims frame; ``inputs`` what they are checked against.
+    """
+    data = ClaimData(inputs)
+    rows = [claim_row(claim, claim_readings(claim, data)) for _, claim in claims.iterrows()]
+    frame = pd.DataFrame(rows, columns=CLAIMS_CHECK.column_names)
+    for column in ("computed_value", "difference", "alternative_value"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["flips"] = frame["flips"].astype(bool) if len(frame) else frame["flips"]
+    return CLAIMS_CHECK.conform(frame)

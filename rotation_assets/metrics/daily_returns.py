@@ -4,6 +4,9 @@ For consecutive stored sessions p -> d of a ticker:
 
 * Single-basis rows (csv files, synthetic demo data, or yfinance rows fetched by the same load):
   ``price_return = close_d / close_p - 1`` and ``total_return = adj_close_d / adj_close_p - 1``.
+  A csv file the vendor re-based between two loads keeps one basis in the warehouse: the load
+  rescales the stored history by the factor, or is refused (``sources.vendor_rebasing``), so p
+  and d are on one basis even when two loads stored them.
 * yfinance rows, always: Yahoo re-bases history after every split (``close``) and dividend
   (``adj_close``), so an ``adj_close`` stored yesterday and one fetched today sit on different
   bases and their ratio drops the dividend. For yfinance rows both returns are therefore built

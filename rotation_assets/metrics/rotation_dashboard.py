@@ -30,12 +30,15 @@ Every pair of ``reference.rotation_pairs`` has a row, with nulls where it has no
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import duckdb
+import pandas as pd
 
 from rotation_assets.metrics.relative_strength import RELATIVE_STRENGTH
 from rotation_assets.metrics.valuation_history import VALUATION_HISTORY, standing_sql
+from rotation_assets.metrics.window_returns import sql_string
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 
 # Relative measures are shown as relative_strength defines them (one definition per metric).
@@ -91,7 +94,9 @@ ROTATION_DASHBOARD = TableSpec(
         "is the longest, the 252-session ratio change with its percentile, and valuation as of "
         "that session: the published small/large P/E discount, the price-only proxy's 25-year "
         "percentile and the S&P 500's CAPE and trailing P/E against their history. Always "
-        "current with the analytics tables it reads."
+        "current with the analytics tables it reads. As of an earlier date d: the table macro "
+        "analytics.rotation_dashboard_as_of(d), the same columns from the rows dated on or "
+        "before d only (the view is that macro at the latest session)."
     ),
     columns=(
         Column("pair_id", "VARCHAR", "Rotation pair from reference.rotation_pairs."),
@@ -166,22 +171,65 @@ ROTATION_DASHBOARD = TableSpec(
     key=("pair_id",),
 )
 
-# The view's columns are exactly the spec's, in order (a test holds them together).
-SELECT_SQL = f"""
+# The as-of form: a DuckDB table macro of one date, the view is the macro at the latest session.
+AS_OF_MACRO = f"{ROTATION_DASHBOARD.schema}.{ROTATION_DASHBOARD.name}_as_of"
+LATEST_SESSION_SQL = "(SELECT max(trade_date) FROM analytics.daily_returns)"
+
+
+def dashboard_sql(as_of: str) -> str:
+    """The dashboard's query as of ``as_of``, a SQL expression of a date (a DATE literal, the
+    macro's parameter ``d`` or ``LATEST_SESSION_SQL``): every row it reads is dated on or before
+    it. The one definition behind the view, the macro and the report; its columns are exactly
+    the spec's, in order (a test holds them together).
+
+    As of D, a pair's row is its latest relative_strength row on or before D; the warehouse's
+    latest session (for staleness) and each leg's last session are those on or before D. The
+    current streak is the stored run (``analytics.outperformance_streaks``) that contains the
+    pair's session as of D, cut there: a run that went on after D counts its sessions up to D
+    (the pair's rows in relative_strength, one per pair_spreads row), and its ``longest_since``
+    is then re-read among the runs ended before it started (those are complete by D) with at
+    least that many sessions, as ``metrics.outperformance_streaks`` defines it. A run ended on
+    or before D keeps its stored figures. Valuation and the S&P 500 standing are chosen as of
+    the pair's session, as in the latest view.
+    """
+    return f"""
 WITH latest AS (
     SELECT * FROM analytics.relative_strength
+    WHERE trade_date <= {as_of}
     QUALIFY row_number() OVER (PARTITION BY pair_id ORDER BY trade_date DESC) = 1
 ),
+run_at AS (
+    -- The run containing the pair's session as of the date (none when that session tied).
+    SELECT s.pair_id, s.leader, s.start_date, s.end_date <= l.trade_date AS ended,
+           s.sessions, s.longest_since, l.trade_date AS session
+    FROM analytics.outperformance_streaks s
+    JOIN latest l USING (pair_id)
+    WHERE s.start_date <= l.trade_date AND s.end_date >= l.trade_date
+),
+cut AS (
+    SELECT r.*,
+        CASE WHEN r.ended THEN r.sessions ELSE (
+            SELECT count(*) FROM analytics.relative_strength x
+            WHERE x.pair_id = r.pair_id AND x.trade_date BETWEEN r.start_date AND r.session
+        ) END AS sessions_as_of
+    FROM run_at r
+),
 streak AS (
-    SELECT pair_id, leader, sessions, start_date, longest_since
-    FROM analytics.outperformance_streaks
-    WHERE is_current
+    SELECT c.pair_id, c.leader, c.sessions_as_of AS sessions, c.start_date,
+        CASE WHEN c.ended THEN c.longest_since ELSE (
+            SELECT max(e.end_date) FROM analytics.outperformance_streaks e
+            WHERE e.pair_id = c.pair_id AND e.leader = c.leader
+              AND e.end_date < c.start_date AND e.sessions >= c.sessions_as_of
+        ) END AS longest_since
+    FROM cut c
 ),
 market AS (
-    SELECT max(trade_date) AS latest FROM analytics.daily_returns
+    SELECT max(trade_date) AS latest FROM analytics.daily_returns WHERE trade_date <= {as_of}
 ),
 leg_end AS (
-    SELECT ticker, max(trade_date) AS last_session FROM analytics.daily_returns GROUP BY ticker
+    SELECT ticker, max(trade_date) AS last_session FROM analytics.daily_returns
+    WHERE trade_date <= {as_of}
+    GROUP BY ticker
 )
 SELECT
     p.pair_id, p.small, p.large, p.comparison, p.basis,
@@ -221,7 +269,7 @@ LEFT JOIN leg_end se ON se.ticker = p.small
 LEFT JOIN leg_end le ON le.ticker = p.large
 LEFT JOIN latest l USING (pair_id)
 LEFT JOIN streak s USING (pair_id)
--- Point in time: no figure published after the pair's latest session.
+-- Point in time: no figure published after the pair's session.
 LEFT JOIN LATERAL (
     SELECT as_of, metric, discount, source
     FROM analytics.valuation_gap g
@@ -239,13 +287,35 @@ ORDER BY p.pair_id
 """
 
 
+# The latest session's query, for warehouses without the view (read-only, built before it).
+SELECT_SQL = dashboard_sql(LATEST_SESSION_SQL)
+
+AS_OF_MACRO_COMMENT = (
+    f"TABLE MACRO: {ROTATION_DASHBOARD.qualified_name} as of the date d (a DATE): the same "
+    "columns, from the rows dated on or before d only (the latest session on or before d; the "
+    "streak running at d cut at d). SELECT * FROM analytics.rotation_dashboard_as_of(DATE "
+    "'2026-02-13'). The view is this macro at the latest session."
+)
+
+
+def create_macro_sql() -> str:
+    """The as-of table macro, ``analytics.rotation_dashboard_as_of(d)``."""
+    return f"CREATE OR REPLACE MACRO {AS_OF_MACRO}(d) AS TABLE {dashboard_sql('d')}"
+
+
 def create_view_sql() -> str:
-    return f"CREATE OR REPLACE VIEW {ROTATION_DASHBOARD.qualified_name} AS {SELECT_SQL}"
+    """The view: the as-of macro at the latest session of analytics.daily_returns."""
+    return (
+        f"CREATE OR REPLACE VIEW {ROTATION_DASHBOARD.qualified_name} AS "
+        f"SELECT * FROM {AS_OF_MACRO}({LATEST_SESSION_SQL})"
+    )
 
 
 def create_dashboard_view(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create the view and its comments; the tables it reads must exist."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROTATION_DASHBOARD.schema}")
+    con.execute(create_macro_sql())
+    con.execute(f"COMMENT ON MACRO TABLE {AS_OF_MACRO} IS {sql_string(AS_OF_MACRO_COMMENT)}")
     con.execute(create_view_sql())
     # Replacing a view drops its comments, so they are set again every time.
     for statement in ROTATION_DASHBOARD.comment_sql():
@@ -260,8 +330,24 @@ def view_exists(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found and found[0])
 
 
-def read_dashboard(con: duckdb.DuckDBPyConnection):
-    """The dashboard rows: from the view, or its query when the view is not there (read-only
-    warehouses built before it existed)."""
-    sql = f"SELECT * FROM {ROTATION_DASHBOARD.qualified_name}" if view_exists(con) else SELECT_SQL
-    return con.execute(sql).df()
+def macro_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    schema, name = AS_OF_MACRO.split(".")
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE schema_name = ? AND function_name = ? "
+        "AND function_type = 'table_macro'",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def read_dashboard(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pd.DataFrame:
+    """The dashboard rows as of ``as_of`` (default: the latest session): from the view or the
+    macro, or their one query when they are not there (read-only warehouses built before
+    them)."""
+    if as_of is None:
+        if view_exists(con):
+            return con.execute(f"SELECT * FROM {ROTATION_DASHBOARD.qualified_name}").df()
+        return con.execute(SELECT_SQL).df()
+    if macro_exists(con):
+        return con.execute(f"SELECT * FROM {AS_OF_MACRO}(?)", [as_of]).df()
+    return con.execute(dashboard_sql(f"DATE {sql_string(as_of.isoformat())}")).df()

@@ -65,28 +65,33 @@ def history_line(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def claims_section(con: duckdb.DuckDBPyConnection) -> str:
-    claims = _read(con, "analytics.claims_check", "SELECT * FROM analytics.claims_check")
+    claims = _read(
+        con,
+        "analytics.claims_check",
+        "SELECT * FROM analytics.claims_check ORDER BY as_of_date, document, claim_id",
+    )
     if claims.empty:
         return "No claims checked yet (`analytics.claims_check` is empty)."
     counts = claims["verdict"].value_counts()
     summary = ", ".join(f"{counts[v]} {v}" for v in counts.index)
-    rows = []
-    for claim in claims.sort_values("claim_id").itertuples(index=False):
-        claimed, computed = (
-            _claim_value(claim.claimed_value, claim.unit),
-            _claim_value(claim.computed_value, claim.unit),
-        )
-        rows.append([claim.claim_id, claimed, computed, claim.verdict, _text(claim.reason)])
-    table = markdown_table(["claim", "claimed", "computed", "verdict", "how / why"], rows)
-    return f"**The claims** (`analytics.claims_check`: {summary}):\n\n{table}"
-
-
-def _claim_value(value: object, unit: str) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    if unit == "return":
-        return percent(value)
-    return f"{float(value):g}"
+    rows = [
+        [
+            claim.claim_id,
+            f"{claim.document} ({_date(claim.as_of_date)})",
+            f"**{claim.verdict}**",
+            _text(claim.parts),
+            _text(claim.sensitivity),
+        ]
+        for claim in claims.itertuples(index=False)
+    ]
+    table = markdown_table(["claim", "document (as of)", "verdict", "parts", "sensitivity"], rows)
+    return (
+        "**The claims** (`analytics.claims_check`, each part in `analytics.claim_parts`: "
+        f"{summary}; a claim is as good as its worst part; the sensitivity is the nearest other "
+        "reading: near ties of about 1 bp, total vs price return, the session before or after "
+        "the as-of date):"
+        f"\n\n{table}"
+    )
 
 
 def parallels_section(con: duckdb.DuckDBPyConnection) -> str:

@@ -6,6 +6,7 @@ so a young warehouse still gives charts that say what is missing.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -15,6 +16,7 @@ from rotation_assets.catalog import table
 from rotation_assets.metrics.provenance import combined_source
 from rotation_assets.metrics.rotation_dashboard import read_dashboard
 from rotation_assets.metrics.valuation_history import VALUATION_HISTORY, standing_sql
+from rotation_assets.reporting import point_in_time
 from rotation_assets.warehouse.connection import table_exists
 from rotation_assets.warehouse.table_spec import TableSpec
 from rotation_assets.warehouse.writes import read_table
@@ -32,8 +34,14 @@ class ReportInputs:
     claims: pd.DataFrame
     rotation: pd.DataFrame
     dashboard: pd.DataFrame
-    # The S&P 500's CAPE and trailing P/E usable on the latest session (one row, or none).
+    # The S&P 500's CAPE and trailing P/E usable on the report's session (one row, or none).
     valuation_standing: pd.DataFrame
+    leaders: pd.DataFrame
+    events: pd.DataFrame
+    # The session an as-of report is for (None: the latest session of the warehouse).
+    as_of: pd.Timestamp | None = None
+    # The warehouse's latest session (as-of reports say how far the warehouse reaches).
+    warehouse_latest: pd.Timestamp | None = None
 
     @property
     def source(self) -> str:
@@ -46,6 +54,9 @@ class ReportInputs:
 
     @property
     def latest_session(self) -> pd.Timestamp | None:
+        """The session the report is for: the as-of session, or the latest in relative_strength."""
+        if self.as_of is not None:
+            return self.as_of
         return None if self.relative.empty else pd.Timestamp(self.relative["trade_date"].max())
 
 
@@ -69,18 +80,38 @@ def _specs() -> dict[str, TableSpec]:
 _DASHBOARD_READS = ("pairs", "relative", "streaks", "valuation")
 
 
-def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
+def read_report_inputs(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
+) -> ReportInputs:
+    """What the report shows, as of the session ``as_of`` (default: the latest session).
+
+    As of an earlier session every frame holds only rows dated on or before it, the summaries
+    recomputed from them (``reporting.point_in_time``); ``as_of`` must be a loaded session
+    (``point_in_time.require_session``, NotALoadedSession otherwise).
+    """
     frames = {}
     for name, spec in _specs().items():
         frames[name] = spec.with_timestamps(read_table(con, spec))
-    # Point in time: valuation figures published after the latest session are not shown.
-    latest = frames["relative"]["trade_date"].max() if not frames["relative"].empty else None
+    sessions = point_in_time.loaded_sessions(con)
+    warehouse_latest = sessions[-1] if not sessions.empty else None
+    if as_of is not None and warehouse_latest is not None and as_of == warehouse_latest.date():
+        as_of = None  # the latest session: the tables as stored
+    if as_of is not None:
+        point_in_time.require_session(con, as_of)
+        frames = _as_of(con, frames, as_of)
+    # Point in time: valuation figures published after the report's session are not shown.
+    if as_of is not None:
+        session = pd.Timestamp(as_of)
+    elif not frames["relative"].empty:
+        session = frames["relative"]["trade_date"].max()
+    else:
+        session = None
     standing = pd.DataFrame()
-    if latest is not None:
+    if session is not None:
         valuation = frames["valuation"]
-        frames["valuation"] = valuation[valuation["as_of"] <= latest].reset_index(drop=True)
+        frames["valuation"] = valuation[valuation["as_of"] <= session].reset_index(drop=True)
         if table_exists(con, VALUATION_HISTORY.schema, VALUATION_HISTORY.name):
-            standing = con.execute(standing_sql(f"DATE '{latest.date()}'")).df()
+            standing = con.execute(standing_sql(f"DATE '{session.date()}'")).df()
     needed = [spec for name, spec in _specs().items() if name in _DASHBOARD_READS]
     needed += [
         table("analytics.daily_returns"),
@@ -88,10 +119,39 @@ def read_report_inputs(con: duckdb.DuckDBPyConnection) -> ReportInputs:
         VALUATION_HISTORY,
     ]
     if all(table_exists(con, spec.schema, spec.name) for spec in needed):
-        dashboard = read_dashboard(con)
+        dashboard = read_dashboard(con, as_of)
     else:
         dashboard = pd.DataFrame()
-    return ReportInputs(**frames, dashboard=dashboard, valuation_standing=standing)
+    return ReportInputs(
+        **frames,
+        dashboard=dashboard,
+        valuation_standing=standing,
+        leaders=point_in_time.leaders_laggards_as_of(con, as_of),
+        events=point_in_time.event_windows_as_of(
+            con, session.date() if session is not None else None, as_of
+        ),
+        as_of=None if as_of is None else pd.Timestamp(as_of),
+        warehouse_latest=warehouse_latest,
+    )
+
+
+def _as_of(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame], day: dt.date
+) -> dict[str, pd.DataFrame]:
+    """The stored frames as of ``day`` (see ``reporting.point_in_time``)."""
+    relative = point_in_time.up_to(frames["relative"], day)
+    episodes, similarity = point_in_time.episodes_as_of(relative, frames["episodes"], day)
+    parallels = point_in_time.parallels_as_of(con, frames["pairs"], relative, day)
+    return {
+        **frames,
+        "relative": relative,
+        "streaks": point_in_time.streaks_as_of(con, day),
+        "episodes": episodes,
+        "similarity": similarity,
+        "parallels": parallels if parallels is not None else frames["parallels"].iloc[0:0],
+        "claims": point_in_time.claims_as_of(frames["claims"], day),
+        "rotation": point_in_time.rotation_as_of(con, day),
+    }
 
 
 CHARTS = {
@@ -101,7 +161,7 @@ CHARTS = {
     "for index pairs, total return for ETF pairs), streaks of 10+ sessions and rotation episodes "
     "shaded, stale pairs marked",
     "valuation_gap": "Small-cap valuation discount over time per pair (published P/E figures "
-    "up to the latest session)",
+    "up to the report's session)",
     "episode_overlay": "The current rotation episode over its most similar past episodes",
     "relative_rotation": "Relative rotation: each instrument against its benchmark, the last 8 "
     "weeks' tails in the RS-ratio / RS-momentum plane, quadrants labelled",

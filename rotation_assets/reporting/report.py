@@ -1,11 +1,14 @@
-"""The HTML report of the latest session: one self-contained file (charts embedded as base64).
+"""The HTML report of a session: one self-contained file (charts embedded as base64).
 
-Sections: the dashboard (analytics.rotation_dashboard), valuation (the S&P 500's CAPE and
-trailing P/E against their history as usable on the session, each pair's published P/E
-discount and its price-only proxy), the charts, streak records (the longest
-run per pair and leader, and the current one), historical parallels (seeded periods and the
-most similar past episodes), and the claims with their verdicts. Reads the warehouse read-only;
-a report of synthetic (demo) data says so at the top and on every chart.
+The latest session by default; as of an earlier loaded session D (``rotation report --as-of
+D``) every section uses only rows dated on or before D (``reporting.point_in_time``) and says
+so at the top. Sections: the dashboard (analytics.rotation_dashboard, or its as-of macro),
+valuation (the S&P 500's CAPE and trailing P/E against their history as usable on the session,
+each pair's published P/E discount and its price-only proxy), the charts, leaders and laggards
+(month to date, year to date, each market event) with the event windows, streak records (the
+longest run per pair and leader, and the current one), historical parallels (seeded periods and
+the most similar past episodes), and the claims with their verdicts. Reads the warehouse
+read-only; a report of synthetic (demo) data says so at the top and on every chart.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ figcaption { color: #555; font-size: 13px; }
 .verdict-confirmed { background: #e3f4e3; } .verdict-close { background: #fff6d6; }
 .verdict-contradicted { background: #fde2e2; } .verdict-not_computable { background: #eee; }
 .stale { background: #fff3e0; border-left: 4px solid #e65100; padding: 4px 12px; }
+.asof { background: #e8f0fe; border-left: 4px solid #1a56db; padding: 8px 12px; }
 """
 
 
@@ -86,7 +90,7 @@ def html_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]], row_cla
 DASHBOARD_COLUMNS = [
     ("pair_id", "pair", "text"),
     ("basis", "basis", "text"),
-    ("trade_date", "latest session", "date"),
+    ("trade_date", "session", "date"),
     ("stale_since", "stale since", "date"),
     ("ratio_change_ytd", "ratio YTD", "pct"),
     ("return_difference_ytd", "return diff YTD", "pct"),
@@ -169,7 +173,7 @@ def stale_pairs_note(dashboard: pd.DataFrame) -> str:
         "Its figures are as of that session.</li>"
         for row in stale.itertuples()
     )
-    heading = "<b>Stale pairs</b> (a leg's series stopped before the latest session):"
+    heading = "<b>Stale pairs</b> (a leg's series stopped before the report's session):"
     return f'<div class="stale"><p>{heading}</p><ul>{items}</ul></div>'
 
 
@@ -239,29 +243,36 @@ SIMILARITY_COLUMNS = [
 
 CLAIM_COLUMNS = [
     ("claim_id", "claim", "text"),
+    ("document_as_of", "document, as of", "text"),
     ("text", "what was claimed", "text"),
-    ("claimed", "claimed", "num_text"),
-    ("computed", "computed", "num_text"),
-    ("off_by", "difference", "num_text"),
-    ("verdict", "verdict", "text"),
-    ("reason", "how it was checked", "text"),
+    ("verdict", "verdict (worst part)", "text"),
+    ("parts", "parts: computed vs claimed -> verdict", "text"),
+    ("sensitivity_shown", "sensitivity (nearest other reading)", "text"),
+    ("reason", "how the deciding part was checked", "text"),
 ]
 
 
 def _in_unit(value, unit: str, signed: bool = False) -> str | None:
-    """A claim value as its unit reads: returns in %, sessions and years as integers."""
+    """A claim value as its unit reads: returns in %, P/E with an x, percentiles in %,
+    sessions, years and ranks as integers."""
     if value is None or pd.isna(value):
         return None
     if unit == "return":
         return f"{value:+.1%}" if signed else f"{value:.1%}"
+    if unit == "percentile":
+        return f"{value:+.1%}" if signed else f"{value:.1%}"
+    if unit == "P/E":
+        return f"{value:+.1f}x" if signed else f"{value:.1f}x"
     return f"{value:+.0f}" if signed else f"{value:.0f}"
 
 
 def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
-    """claims_check rows with claimed, computed and difference written in each claim's unit."""
+    """claims_check rows for the report: the document and its as-of date, claimed, computed and
+    difference of the deciding part written in its unit, and the sensitivity flagged when a
+    nearer reading flips the verdict."""
     if claims.empty:
         return claims
-    frame = claims.sort_values("claim_id").copy()
+    frame = claims.sort_values(["document", "claim_id"]).copy()
     for column, shown, signed in (
         ("claimed_value", "claimed", False),
         ("computed_value", "computed", False),
@@ -270,7 +281,116 @@ def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
         frame[shown] = [
             _in_unit(v, u, signed) for v, u in zip(frame[column], frame["unit"], strict=True)
         ]
+    frame["document_as_of"] = [
+        f"{d}, {pd.Timestamp(a).date()}"
+        for d, a in zip(frame["document"], frame["as_of_date"], strict=True)
+    ]
+    frame["sensitivity_shown"] = [
+        f"FLIPS: {s}" if f else s for s, f in zip(frame["sensitivity"], frame["flips"], strict=True)
+    ]
     return frame
+
+
+def _with_return(ticker: str, value, versus, benchmark) -> str:
+    text = f"{ticker} {value:+.1%}"
+    if versus is not None and not pd.isna(versus) and isinstance(benchmark, str):
+        text += f" ({versus:+.1%} vs {benchmark})"
+    return text
+
+
+def leaders_summary(
+    leaders: pd.DataFrame, events: pd.DataFrame, session: pd.Timestamp | None, top: int = 3
+) -> pd.DataFrame:
+    """One row per leaders_laggards window (month to date, year to date, each event in date
+    order): its dates, the ``top`` best and worst ranked stocks with their total return and
+    their return against their own benchmark, IWM's and SPY's total return, and a note when an
+    event runs past the report's ``session`` (its window is cut there)."""
+    if leaders.empty:
+        return pd.DataFrame()
+    ends = (
+        events.drop_duplicates("event_id").set_index("event_id")["event_end"]
+        if not events.empty
+        else pd.Series(dtype="datetime64[ns]")
+    )
+    rows = []
+    ordered = leaders.assign(
+        _order=leaders["window_id"].map({"mtd": 0, "ytd": 1}).fillna(2)
+    ).sort_values(["_order", "window_start", "window_id"], kind="stable")
+    for window_id, rows_of in ordered.groupby("window_id", sort=False):
+        ranked = rows_of[rows_of["rank"].notna()].sort_values(["rank", "ticker"])
+        yard = rows_of[rows_of["is_yardstick"].astype(bool)].set_index("ticker")["total_return"]
+        first = rows_of.iloc[0]
+        end = ends.get(window_id, pd.NaT)
+        cut = session is not None and not pd.isna(end) and end > session
+        rows.append(
+            {
+                "window_id": window_id,
+                "window_start": first["window_start"],
+                "window_end": first["window_end"],
+                "leaders": ", ".join(
+                    _with_return(r.ticker, r.total_return, r.vs_benchmark, r.benchmark)
+                    for r in ranked.head(top).itertuples()
+                ),
+                "laggards": ", ".join(
+                    _with_return(r.ticker, r.total_return, r.vs_benchmark, r.benchmark)
+                    for r in ranked.tail(top).iloc[::-1].itertuples()
+                ),
+                "iwm": yard.get("IWM"),
+                "spy": yard.get("SPY"),
+                "note": f"event ends {end.date()}: cut at {session.date()}" if cut else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+LEADERS_COLUMNS = [
+    ("window_id", "window", "text"),
+    ("window_start", "from", "date"),
+    ("window_end", "to", "date"),
+    ("leaders", "best stocks (vs own benchmark)", "text"),
+    ("laggards", "worst stocks (vs own benchmark)", "text"),
+    ("iwm", "IWM", "pct"),
+    ("spy", "SPY", "pct"),
+    ("note", "note", "text"),
+]
+
+EVENT_TICKERS = ("^RUT", "^GSPC", "^IXIC", "IWM", "SPY", "QQQ")
+
+
+def event_summary(events: pd.DataFrame, tickers: tuple[str, ...] = EVENT_TICKERS) -> pd.DataFrame:
+    """One row per market event: the sessions measured, whether the window was cut at the
+    report's session (the event runs past it), and the total return of each of ``tickers``
+    over the event (analytics.event_windows; price indices: their price return)."""
+    if events.empty:
+        return pd.DataFrame()
+    rows = []
+    for event_id, of_event in events.sort_values(["first_session", "event_id"]).groupby(
+        "event_id", sort=False
+    ):
+        returns = of_event.set_index("ticker")["total_return"]
+        rows.append(
+            {
+                "event_id": event_id,
+                "first_session": of_event["first_session"].min(),
+                "last_session": of_event["last_session"].max(),
+                "event_end": of_event["event_end"].iloc[0],
+                "sessions": of_event["sessions"].max(),
+                "cut": "cut at the report's session" if of_event["cut"].any() else None,
+                **{ticker: returns.get(ticker) for ticker in tickers},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+EVENT_COLUMNS = [
+    ("event_id", "event", "text"),
+    ("first_session", "first session", "date"),
+    ("last_session", "last session", "date"),
+    ("event_end", "event ends", "date"),
+    ("sessions", "sessions", "int"),
+    ("cut", "window", "text"),
+    *((ticker, ticker, "pct") for ticker in EVENT_TICKERS),
+]
 
 
 def _figure(name: str, caption: str, png: bytes) -> str:
@@ -282,11 +402,35 @@ def _figure(name: str, caption: str, png: bytes) -> str:
     )
 
 
+def point_in_time_note(inputs: ReportInputs) -> str:
+    """The paragraph at the top of an as-of report: the session, how far the warehouse
+    reaches, and how each section keeps to the rows on or before the session; empty for the
+    latest session."""
+    if inputs.as_of is None:
+        return ""
+    day = f"{inputs.as_of.date()}"
+    through = inputs.warehouse_latest.date() if inputs.warehouse_latest is not None else "?"
+    return (
+        f'<p class="asof"><b>Point in time: as of {day}.</b> The warehouse holds sessions '
+        f"through {through}; this report uses only rows dated on or before {day}. The "
+        "dashboard is <code>analytics.rotation_dashboard_as_of(DATE "
+        f"'{day}')</code> (a streak running on {day} ends there, its length and &ldquo;longest "
+        "since&rdquo; as of then); streak records, rotation episodes, episode similarity, the "
+        "seeded periods, relative rotation, leaders and laggards and the event windows are "
+        f"recomputed from the rows up to {day} (a period or event running past it is cut "
+        f"there); valuation figures are those published by {day}; the claims shown are those "
+        f"of documents out by {day} whose every reading ends by {day}. Nothing in it, charts included, is dated after {day}.</p>"
+    )
+
+
 def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
-    """The report for the latest session in ``inputs`` as one HTML document."""
+    """The report for the session of ``inputs`` (the latest, or its as-of session) as one HTML
+    document."""
     latest = inputs.latest_session
     session = str(latest.date()) if latest is not None else "no session loaded yet"
     title = f"Small-cap vs large-cap rotation: {session}"
+    if inputs.as_of is not None:
+        title += " (as of)"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -307,8 +451,10 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
         "its basis: <b>price</b> for the index pairs (^RUT, ^GSPC, ^IXIC and ^NDX are price "
         "indices, without dividends), <b>total return</b> (dividends reinvested) for the ETF "
         "pairs.</p>",
+        point_in_time_note(inputs),
         "<h2>Dashboard</h2>",
-        "<p>One row per pair (<code>analytics.rotation_dashboard</code>): its basis, ratio "
+        "<p>One row per pair (<code>analytics.rotation_dashboard</code>, as of a date "
+        "<code>analytics.rotation_dashboard_as_of(d)</code>): its basis, ratio "
         "change, return difference and spread sum year to date and over 20, 60 and 252 "
         "sessions; the current streak and since when it is the longest; the latest published "
         "P/E discount. A pair is stale when a leg's series stopped: its row is as of the legs' "
@@ -334,6 +480,19 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
     ]
     parts += [_figure(name, text, render_chart(name, inputs)) for name, text in CHARTS.items()]
     parts += [
+        "<h2>Leaders and laggards</h2>",
+        "<p>The universe's stocks ranked by total return month to date, year to date and over "
+        f"each market event up to {html.escape(session)} "
+        "(<code>analytics.leaders_laggards</code>): the three best and worst, each also "
+        "against its own benchmark (IWM for small-cap stocks, SPY for large-cap stocks), with "
+        "IWM and SPY as yardsticks.</p>",
+        html_table(leaders_summary(inputs.leaders, inputs.events, latest), LEADERS_COLUMNS),
+        "<p>The market events (<code>analytics.event_windows</code>): each index's and ETF's "
+        "return over the event's sessions (price return for the price indices ^RUT, ^GSPC, "
+        "^IXIC; total return for the ETFs).</p>",
+        html_table(event_summary(inputs.events), EVENT_COLUMNS),
+    ]
+    parts += [
         "<h2>Streak records</h2>",
         "<p>Runs of consecutive sessions led by the same side "
         "(<code>analytics.outperformance_streaks</code>): the longest per pair and leader "
@@ -357,9 +516,13 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
             SIMILARITY_COLUMNS,
         ),
         "<h2>Claims</h2>",
-        "<p>Claims made about this rotation checked against the warehouse "
-        "(<code>analytics.claims_check</code>): confirmed within tolerance, close within twice "
-        "it, contradicted, or not computable.</p>",
+        "<p>Claims of the two source documents (the article as of 2026-02-11, the research "
+        "note as of 2026-02-04) checked part by part against the warehouse "
+        "(<code>analytics.claims_check</code>, each part in <code>analytics.claim_parts</code>): "
+        "confirmed within tolerance, close within twice it, contradicted, or not computable; a "
+        "claim is as good as its worst part. The sensitivity says whether the verdict flips "
+        "under the nearest other reading (near ties of about 1 bp, total vs price return, the "
+        "session before or after the as-of date) and the value there.</p>",
         html_table(
             claims_display(inputs.claims),
             CLAIM_COLUMNS,
@@ -373,20 +536,25 @@ def render_html(inputs: ReportInputs, warehouse_path: str = "") -> str:
 @dataclass(frozen=True)
 class Report:
     html: str
-    latest_session: dt.date | None
+    latest_session: dt.date | None  # the session the report is for (latest, or as-of)
     synthetic: bool
 
     @property
     def filename(self) -> str:
-        """rotation_report_<latest session>.html (``_empty`` before any session is loaded)."""
+        """rotation_report_<session>.html (``_empty`` before any session is loaded): the same
+        name for the latest session's report and an as-of report of that session, which hold
+        the same figures."""
         return f"rotation_report_{self.latest_session or 'empty'}.html"
 
 
-def build_report(warehouse_path: str | Path, lock_wait_seconds: float = 60.0) -> Report:
-    """The report of the warehouse file at ``warehouse_path``, opened read-only."""
+def build_report(
+    warehouse_path: str | Path, lock_wait_seconds: float = 60.0, as_of: dt.date | None = None
+) -> Report:
+    """The report of the warehouse file at ``warehouse_path``, opened read-only, as of the
+    session ``as_of`` (default: the latest; NotALoadedSession when it is not loaded)."""
     path = str(Path(warehouse_path).resolve())
     with read_only_connection(path, lock_wait_seconds) as con:
-        inputs = read_report_inputs(con)
+        inputs = read_report_inputs(con, as_of)
     latest = inputs.latest_session
     return Report(
         html=render_html(inputs, path),

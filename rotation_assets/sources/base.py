@@ -78,6 +78,12 @@ class BarSource(Protocol):
         ...
 
 
+def is_index(ticker: str) -> bool:
+    """True for an index (Yahoo's ``^`` symbols: ^GSPC, ^RUT, ^VIX). An index trades no shares
+    of its own, so every source delivers its volume as NaN (stored NULL)."""
+    return ticker.startswith("^")
+
+
 def empty_price_frame() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in PRICE_FRAME_COLUMNS})
     frame["trade_date"] = pd.Series(dtype="datetime64[ns]")

@@ -5,11 +5,18 @@ Audit before publish: the fetched bars are checked with the blocking rules of
 stored rows as they were. The window is fetched in chunks of tickers and staged as Parquet
 files in a scratch folder, so memory stays bounded by a chunk however many tickers and years a
 backfill spans; the audit and the write both read the staged files with DuckDB.
+
+A source with one adjustment basis per file (no recorded actions: csv, demo) is also read on
+the ``OVERLAP_SESSIONS`` sessions on each side of the window; those bars are staged apart, never
+written, and compared with the stored rows in the write's transaction
+(``sources.vendor_rebasing``), so that a file the vendor re-based is re-based in the warehouse
+too, or refused, never joined to the stored rows with a jump at the seam.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +39,7 @@ from rotation_assets.sources.base import (
     BarSource,
     empty_price_frame,
 )
+from rotation_assets.sources.vendor_rebasing import Rebasing, overlap_sessions
 from rotation_assets.warehouse.connection import table_exists
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 from rotation_assets.warehouse.writes import WriteSummary, ensure_table
@@ -143,6 +151,9 @@ class StagedWindow:
     tickers: int
     audit: list[RuleResult]
     stale_tails: RuleResult  # tickers whose bars stop early: a warning, never blocking
+    # The file's bars on the sessions around the window, to compare with the stored rows
+    # (sources.vendor_rebasing); None when the source records actions (not compared).
+    overlap: str | None = None
 
 
 def _staged(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
@@ -175,7 +186,10 @@ def stage_price_window(
     vendor's non-session bars, a ticker's bars before its first or after its last trading date)
     are dropped. ``history`` (ticker, last_stored: each ticker's last stored bar before the
     window) tells a series that stopped (a stale tail: reported, not blocking) from a missing
-    one. Raises ``PriceAuditError`` when any blocking rule failed (a hole included).
+    one. Raises ``PriceAuditError`` when any blocking rule failed (a hole included). A source
+    without recorded actions is also read on the overlap sessions around the window
+    (``vendor_rebasing.overlap_sessions``): those bars are staged apart as ``overlap``, never
+    audited or written.
     """
     history = no_history() if history is None else history
     start, end = sessions[0], sessions[-1]
@@ -188,23 +202,33 @@ def stage_price_window(
         else pd.Series(dtype="datetime64[ns]")
     )
     session_index = pd.DatetimeIndex(pd.to_datetime(sessions))
+    compared = not source.records_actions
+    before, after = overlap_sessions(sessions) if compared else ([], [])
+    overlap_index = pd.DatetimeIndex(pd.to_datetime([*before, *after]))
+    read_from, read_to = (before or [start])[0], (after or [end])[-1]
     folder.mkdir(parents=True, exist_ok=True)
     # Its own in-memory database: the warehouse file is not opened until the write.
     with duckdb.connect(config={"memory_limit": "512MB"}) as con:
         chunks = [tickers[i : i + chunk_tickers] for i in range(0, len(tickers), chunk_tickers)]
         for n, chunk in enumerate(chunks or [[]]):
             frame = (
-                source.fetch(chunk, start, end, with_history=with_history & set(chunk))
+                source.fetch(chunk, read_from, read_to, with_history=with_history & set(chunk))
                 if chunk
                 else no_bars(source)
             )
             frame = frame.assign(trade_date=pd.to_datetime(frame["trade_date"]).dt.normalize())
             delisted = frame["ticker"].map(last_date)
-            keep = (
-                frame["trade_date"].isin(session_index)
-                & (frame["trade_date"] >= frame["ticker"].map(first_date))
-                & ~(frame["trade_date"] > delisted)
+            listed = (frame["trade_date"] >= frame["ticker"].map(first_date)) & ~(
+                frame["trade_date"] > delisted
             )
+            if compared:
+                around = frame[listed & frame["trade_date"].isin(overlap_index)].assign(
+                    source=source.label, loaded_at=pd.Timestamp(loaded_at)
+                )
+                _copy_to_parquet(
+                    con, _staged(around, RAW_PRICES), RAW_PRICES, folder / f"o{n}.parquet"
+                )
+            keep = frame["trade_date"].isin(session_index) & listed
             frame = frame[keep].assign(source=source.label, loaded_at=pd.Timestamp(loaded_at))
             _copy_to_parquet(con, _staged(frame, RAW_PRICES), RAW_PRICES, folder / f"p{n}.parquet")
             if source.records_actions:
@@ -234,6 +258,7 @@ def stage_price_window(
         int(count),
         results,
         stale_tails_result(stale),
+        f"read_parquet('{folder}/o*.parquet')" if compared else None,
     )
 
 
@@ -280,15 +305,23 @@ PRICE_LOADS = TableSpec(
     ),
     columns=(
         Column("load_id", "BIGINT", "Increasing number of the load.", nullable=False),
-        Column("first_session", "DATE", "First session of the window replaced.", nullable=False),
+        Column(
+            "first_session",
+            "DATE",
+            "First session the load changed: the first of the window it replaced, or the "
+            "first stored session it rescaled when the vendor re-based a file "
+            "(sources.vendor_rebasing).",
+            nullable=False,
+        ),
         Column("last_session", "DATE", "Last session of the window replaced.", nullable=False),
-        Column("sessions", "INTEGER", "Sessions in the window.", nullable=False),
+        Column("sessions", "INTEGER", "Sessions in the window replaced.", nullable=False),
         Column("rows_written", "BIGINT", "raw.prices rows written for the window.", nullable=False),
         Column(
             "rows_changed",
             "BIGINT",
-            "raw.prices and raw.corporate_actions rows new, changed or removed by this load; 0 "
-            "when an identical re-load changed nothing (the analytics then have nothing to do).",
+            "raw.prices and raw.corporate_actions rows new, changed, removed or rescaled (a "
+            "vendor re-basing) by this load; 0 when an identical re-load changed nothing (the "
+            "analytics then have nothing to do).",
             nullable=False,
         ),
         Column(
@@ -309,15 +342,20 @@ def record_load(
     summaries: list[WriteSummary],
     source: str,
     loaded_at: dt.datetime,
+    rebased: Sequence[Rebasing] = (),
 ) -> int:
     """Append the load of ``sessions`` to raw.price_loads (inside the caller's transaction, with
     the writes it describes) and return its load_id; a load that changed nothing is not
-    recorded (the newest load_id is returned), so re-loading identical data changes no table."""
+    recorded (the newest load_id is returned), so re-loading identical data changes no table.
+    Stored rows ``rebased`` by the load count as changed, and its first_session is then the
+    first of them (the analytics rebuild from there)."""
     ensure_table(con, PRICE_LOADS)
     (last,) = con.execute(
         f"SELECT coalesce(max(load_id), 0) FROM {PRICE_LOADS.qualified_name}"
     ).fetchone()
     changed = sum(s.rows_changed + (s.rows_before - s.rows_unchanged) for s in summaries)
+    changed += sum(r.rows for r in rebased)
+    first = min([sessions[0], *(r.first_session for r in rebased)])
     if changed == 0:
         return int(last)
     load_id = int(last) + 1
@@ -325,7 +363,7 @@ def record_load(
         f"INSERT INTO {PRICE_LOADS.qualified_name} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
-            sessions[0],
+            first,
             sessions[-1],
             len(sessions),
             summaries[0].rows_written,

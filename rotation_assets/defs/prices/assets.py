@@ -63,6 +63,11 @@ from rotation_assets.sources.valuation_snapshots import (
     VALUATION_SNAPSHOTS,
     fetch_valuation_snapshot,
 )
+from rotation_assets.sources.vendor_rebasing import (
+    VendorRebaseError,
+    rebase_stored_history,
+    rebasings_frame,
+)
 from rotation_assets.trading_days import latest_completed_session, previous_session
 from rotation_assets.warehouse.connection import WarehouseError
 from rotation_assets.warehouse.writes import (
@@ -188,8 +193,22 @@ def raw_prices(
         ]
         try:
             with warehouse.connect() as con, transaction(con):
+                # A file the vendor re-based: its stored history rescaled to the new basis, or
+                # the load refused (VendorRebaseError) before anything is written.
+                rebased = rebase_stored_history(
+                    con,
+                    RAW_PRICES.qualified_name,
+                    staged.overlap,
+                    window,
+                    price_source.label,
+                    loaded_at,
+                )
                 summaries = replace_tables_in_transaction(con, writes)
-                load_id = record_load(con, sessions, summaries, price_source.label, loaded_at)
+                load_id = record_load(
+                    con, sessions, summaries, price_source.label, loaded_at, rebased
+                )
+        except VendorRebaseError as exc:
+            raise Failure(str(exc), allow_retries=False) from exc
         except WarehouseError as exc:
             raise Failure(str(exc), allow_retries=False) from exc
         except Exception as exc:  # the transaction rolled back: say so, and do not retry blindly
@@ -199,6 +218,8 @@ def raw_prices(
                 allow_retries=False,
             ) from exc
     written = summaries[0]
+    for rebasing in rebased:
+        progress.warning(f"raw/prices: {rebasing.describe()}")
     if not staged.stale_tails.passed:
         progress.warning(f"raw/prices: {staged.stale_tails.summary(limit=20)}")
     progress.info(
@@ -245,6 +266,11 @@ def raw_prices(
             "first_session": str(sessions[0]),
             "last_session": str(sessions[-1]),
             "load_id": load_id,
+            **(
+                {"rebased": MetadataValue.md(rebasings_frame(rebased).to_markdown(index=False))}
+                if rebased
+                else {}
+            ),
         },
     )
     yield MaterializeResult(

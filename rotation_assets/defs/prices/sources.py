@@ -51,7 +51,11 @@ class PriceSource(ConfigurableResource, ABC):
 
 
 class YFinancePriceSource(PriceSource):
-    """Daily bars from Yahoo Finance: split-adjusted ``close``, fully adjusted ``adj_close``."""
+    """Daily bars from Yahoo Finance: split-adjusted ``close``, fully adjusted ``adj_close``.
+
+    A rate limit, an outage (timeout, DNS, HTTP 5xx) or a locked yfinance time-zone cache
+    raises a ``RetryablePriceSourceError``, which ``raw_prices`` retries with its policy's
+    backoff; every fetch, a retry included, asks Yahoo again (``sources.yahoo_prices``)."""
 
     timeout_seconds: float = Field(
         default=20.0, description="Per-request timeout that yfinance passes to each HTTP call."

@@ -55,7 +55,13 @@ SEEDS = (
     ),
     Seed(MARKET_EVENTS, lambda: SEEDS_DIR / "market_events.csv", load_market_events),
     Seed(HISTORICAL_PERIODS, lambda: SEEDS_DIR / "historical_periods.csv", load_historical_periods),
-    Seed(CLAIMS, lambda: SEEDS_DIR / "claims.csv", load_claims),
+    Seed(
+        CLAIMS,
+        lambda: SEEDS_DIR / "claims.csv",
+        # Every ticker a claim names is a universe ticker, every pair a rotation pair.
+        load_claims,
+        deps=(UNIVERSE, ROTATION_PAIRS),
+    ),
     Seed(VALUATION_POINTS, lambda: SEEDS_DIR / "valuation_points.csv", load_valuation_points),
 )
 
