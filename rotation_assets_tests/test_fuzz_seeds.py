@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rotation_assets.paths import SEEDS_DIR
-from rotation_assets.reference.claims import CLAIM_KINDS, CLAIMS, load_claims
+from rotation_assets.reference.claims import CLAIM_KINDS, CLAIMS, DOCUMENTS, load_claims
 from rotation_assets.reference.historical_periods import (
     HISTORICAL_PERIODS,
     load_historical_periods,
@@ -55,7 +56,6 @@ from rotation_assets_tests.fuzz_inputs import (
     corrupted_seeds,
     examples,
     field_chars,
-    number_like,
     seed_layouts,
     seed_records,
 )
@@ -141,16 +141,17 @@ SEEDS = {
         "claims.csv",
         CLAIMS,
         load_claims,
-        ("start_date", "end_date"),
+        ("start_date", "end_date", "as_of_date"),
         {
             "kind": (not_in(CLAIM_KINDS), lambda v: (f"kind {v!r} is not one of",)),
-            "claimed_value": (
-                number_like.map(str.strip).filter(lambda t: t != "" and not _is_finite_number(t)),
-                lambda v: (f"claimed_value {v!r} is not a number",),
+            "document": (not_in(DOCUMENTS), lambda v: (f"document {v!r} is not one of",)),
+            "claimed": (
+                st.sampled_from(["abc", "nan", "inf", "1e999", "0x10", "1.2.3", ">=", "--1"]),
+                lambda v: ("claimed",),
             ),
             "tolerance": (
-                st.sampled_from(["-0.01", "-1", "-1e-9"]),
-                lambda v: ("tolerance must be >= 0",),
+                st.sampled_from(["-0.01", "-1", "nan", "abc", "-1e-9"]),
+                lambda v: ("tolerance",),
             ),
             "end_date": (st.just("1900-01-02"), lambda v: ("is after end_date 1900-01-02",)),
         },
@@ -173,14 +174,6 @@ SEEDS = {
         },
     ),
 }
-
-
-def _is_finite_number(text: str) -> bool:
-    try:
-        value = float(text)
-    except ValueError:
-        return False
-    return value == value and abs(value) != float("inf")
 
 
 @contextlib.contextmanager
@@ -247,7 +240,8 @@ def assert_names_file_and_line(error: SeedError, path: Path, defect: SeedDefect)
     message = str(error)
     assert message.startswith(str(path)), message
     if defect.line is not None:
-        assert message.startswith(f"{path} line {defect.line}:"), message
+        # '<path> line N: ...', or '<path> line N (claim <id>): ...' for a claim.
+        assert re.match(rf"{re.escape(str(path))} line {defect.line}[: ]", message), message
     for fragment in defect.fragments:
         assert fragment in message, (fragment, message)
 
@@ -279,3 +273,28 @@ def test_any_bytes_load_or_raise_a_seed_error(name: str, data) -> None:
             seed.load(path)
         except SeedError as error:
             assert str(error).startswith(str(path)), error
+
+
+# Found by this suite in reference/claims.py (parse_claimed), which this branch does not edit:
+# reported for its owner. strict: these fail once fixed, and the markers come off with it.
+@pytest.mark.xfail(strict=True, reason="parse_claimed takes 'inf' (or 1e999) as a tolerance")
+@pytest.mark.parametrize("tolerance", ["inf", "1e999"])
+def test_an_infinite_tolerance_is_refused(tolerance: str) -> None:
+    seed = SEEDS["claims"]
+    header, first, *rest = (list(r) for r in seed.records)
+    first[header.index("claimed")] = "0.1"
+    first[header.index("tolerance")] = tolerance
+    data = SeedText((tuple(header), tuple(first), *map(tuple, rest))).render()
+    with seed_file(seed.file, data) as path, pytest.raises(SeedError, match="line 2"):
+        seed.load(path)
+
+
+@pytest.mark.xfail(strict=True, reason="parse_claimed's \\d takes any Unicode digit ('１' is 1)")
+def test_a_claimed_value_in_full_width_digits_is_refused() -> None:
+    seed = SEEDS["claims"]
+    header, first, *rest = (list(r) for r in seed.records)
+    first[header.index("claimed")] = "０.１"
+    first[header.index("tolerance")] = "0"
+    data = SeedText((tuple(header), tuple(first), *map(tuple, rest))).render()
+    with seed_file(seed.file, data) as path, pytest.raises(SeedError, match="line 2"):
+        seed.load(path)
