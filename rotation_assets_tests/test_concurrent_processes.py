@@ -8,9 +8,10 @@ How the runs are made to meet, without sleeps: the Shiller workbook is downloade
 server (``live_processes.StallingDownload``) inside the ``shiller_monthly`` step, which holds
 the ``duckdb_warehouse`` pool slot. The first run's download stalls; its arrival at the server
 tells the test the first run holds the writer; the second run is started and the test waits
-for it to report that it waits (a line of the CLI, or Dagster's "Step blocked by limit for
-pool" line in the dev server's output); then the download is released. Prices come from a csv
-folder of synthetic bars.
+for it to report that it waits (the CLI's "waiting for the warehouse writer" line naming the
+holder, or, for a run launched through the UI while the slot is taken, the run queue daemon's
+"Run ... is blocked by global concurrency limits" line naming the pool); then the download is
+released. Prices come from a csv folder of synthetic bars.
 
 Tables are compared as in the fault suite (``warehouse_dump``: every base table, ``ORDER BY
 ALL``), leaving out only the wall-clock columns ``loaded_at``, ``refreshed_at`` and
