@@ -307,7 +307,7 @@ def test_schedule_tick_during_a_cli_backfill_waits_in_the_queue_for_the_pool(wor
         with world.instance() as instance:
             backfill_run = cli_run_id(instance, backfill.pid)
             # What the UI's pool page shows meanwhile: the backfill holds the slot.
-            held = pool_holders(instance, WAREHOUSE_POOL, scheduled, "")
+            held = pool_holders(instance, WAREHOUSE_POOL, scheduled)
             assert instance.get_run_by_id(scheduled).status == DagsterRunStatus.QUEUED
         print(f"pool {WAREHOUSE_POOL}: {held}")
         assert held.startswith(

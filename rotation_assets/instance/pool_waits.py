@@ -10,6 +10,7 @@ the run and step holding the slot, so an operator knows what to wait for (or whi
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Callable
 from typing import TextIO
@@ -55,9 +56,8 @@ def describe_run(instance: DagsterInstance, run_id: str, step_key: str) -> str:
     return f"run {run_id[:8]} ({', '.join(parts)})"
 
 
-def pool_holders(instance: DagsterInstance, pool: str, run_id: str, step_key: str) -> str:
-    """Who holds ``pool``'s slots now, and which steps of other runs are queued ahead of
-    ``step_key`` (Dagster hands a freed slot to the longest-waiting step first)."""
+def pool_holders(instance: DagsterInstance, pool: str, run_id: str) -> str:
+    """Who holds ``pool``'s slots now, and which other runs have steps waiting for it too."""
     info = instance.event_log_storage.get_concurrency_info(pool)
     holders = [
         f"this run's step {slot.step_key}"
@@ -65,25 +65,23 @@ def pool_holders(instance: DagsterInstance, pool: str, run_id: str, step_key: st
         else describe_run(instance, slot.run_id, slot.step_key)
         for slot in info.claimed_slots
     ]
-    mine = [p for p in info.pending_steps if p.run_id == run_id and p.step_key == step_key]
-    ahead = [
-        p
-        for p in info.pending_steps
-        if p.run_id != run_id
-        and p.assigned_timestamp is None
-        and mine
-        and p.enqueued_timestamp < mine[0].enqueued_timestamp
-    ]
+    # Dagster hands a freed slot to the longest-waiting step, which may be another run's.
+    others = collections.Counter(
+        p.run_id for p in info.pending_steps if p.run_id != run_id and p.assigned_timestamp is None
+    )
     text = "held by " + ("; ".join(holders) if holders else "no run at this moment")
-    if ahead:
-        queued = "; ".join(describe_run(instance, p.run_id, p.step_key) for p in ahead)
-        text += f"; queued ahead of it: {queued}"
+    if others:
+        waiting = ", ".join(
+            f"run {other[:8]} ({count} step{'s' if count > 1 else ''})"
+            for other, count in sorted(others.items())
+        )
+        text += f"; also waiting: {waiting}"
     return text
 
 
 def wait_line(instance: DagsterInstance, entry: EventLogEntry, pool: str) -> str:
     """The line printed for one blocked-step event."""
-    held = pool_holders(instance, pool, entry.run_id, entry.step_key or "")
+    held = pool_holders(instance, pool, entry.run_id)
     return f"{WAIT_LINE_PREFIX}: step {entry.step_key} waits for pool {pool}, {held}"
 
 
