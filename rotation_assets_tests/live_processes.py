@@ -185,6 +185,10 @@ class DevServer:
             lambda line: run_id in line and any(end in line for end in ends), f"end of {run_id}"
         )
 
+    @property
+    def output(self) -> str:
+        return self.process.output
+
     def stop(self) -> None:
         self.process.stop()
 

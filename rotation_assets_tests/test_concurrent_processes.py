@@ -186,16 +186,23 @@ def pool_waits(instance: DagsterInstance, run_id: str) -> int:
     return sum(1 for r in records if blocked_pool(r.event_log_entry) is not None)
 
 
-def first_writer(instance: DagsterInstance, run_ids: list[str]) -> list[str]:
-    """The runs in the order their ``raw_prices`` step finished (the order they loaded)."""
+def load_order(instance: DagsterInstance, run_ids: list[str]) -> list[str]:
+    """The runs in the order their ``raw_prices`` step ran. The pool runs one such step at a
+    time, so one finished before the other started: their clock times order them (event ids
+    do not: each run has its own event shard)."""
     finished = {}
     for run_id in run_ids:
         records = instance.get_records_for_run(
             run_id, of_type=DagsterEventType.STEP_SUCCESS
         ).records
         (done,) = [r for r in records if r.event_log_entry.step_key == "raw_prices"]
-        finished[run_id] = done.storage_id
+        finished[run_id] = done.event_log_entry.timestamp
     return sorted(run_ids, key=finished.__getitem__)
+
+
+def queue_waits(server: DevServer, run_ids: list[str]) -> int:
+    """How many of the runs the run queue held back for a full pool (the daemon's line)."""
+    return sum(1 for run_id in run_ids if f"Run {run_id} {QUEUE_BLOCKED}" in server.output)
 
 
 def report(case: str, runs: int, waits: int, after: dict, expected: dict, snapshot: dict) -> None:
@@ -234,6 +241,7 @@ def test_ui_run_and_cli_update_at_once_one_waits_naming_the_holder(world, dev_se
         for run_id in (ui_run, cli_run):
             assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
         waits = pool_waits(instance, ui_run) + pool_waits(instance, cli_run)
+        waits += queue_waits(dev_server, [ui_run, cli_run])
         # Every wait Dagster recorded for the CLI's run was printed.
         assert cli.output.count(WAIT_LINE_PREFIX) == pool_waits(instance, cli_run)
     report(
@@ -321,8 +329,10 @@ def test_schedule_tick_during_a_cli_backfill_waits_in_the_queue_for_the_pool(wor
 
     with world.instance() as instance:
         assert instance.get_run_by_id(scheduled).status == DagsterRunStatus.SUCCESS
-        waits = pool_waits(instance, backfill_run) + pool_waits(instance, scheduled)
-        order = first_writer(instance, [backfill_run, scheduled])
+        runs = [backfill_run, scheduled]
+        waits = sum(pool_waits(instance, run_id) for run_id in runs)
+        waits += queue_waits(dev_server, runs)
+        order = load_order(instance, runs)
     # The reference runs the two in the order they took raw/prices (either order is correct;
     # the load log records which came first).
     ranges = {backfill_run: WEEK, scheduled: (SESSION, SESSION)}
