@@ -44,7 +44,12 @@ from rotation_assets.instance.dagster_home import dagster_yaml
 from rotation_assets.instance.orphaned_runs import PID_TAG
 from rotation_assets.instance.pool_waits import WAIT_LINE_PREFIX, blocked_pool, pool_holders
 from rotation_assets.sources.csv_prices import clear_price_file_cache
-from rotation_assets_tests.live_processes import DevServer, StallingDownload, rotation_cli
+from rotation_assets_tests.live_processes import (
+    DevServer,
+    StallingDownload,
+    WatchedProcess,
+    rotation_cli,
+)
 from rotation_assets_tests.test_fault_injection import warehouse_dump
 from rotation_assets_tests.test_raw_prices_pipeline import write_demo_csvs
 from rotation_assets_tests.test_shiller_sources import workbook_rows, write_workbook
@@ -174,6 +179,21 @@ def dev_server(world):
         server.stop()
 
 
+@pytest.fixture
+def cli(world):
+    """Starts ``rotation`` commands on the world's files; stops any still running at the end
+    (a failed test must not leave a run behind)."""
+    processes: list[WatchedProcess] = []
+
+    def start(args: list[str], name: str) -> WatchedProcess:
+        processes.append(rotation_cli(args, world.env(), name))
+        return processes[-1]
+
+    yield start
+    for process in processes:
+        process.stop()
+
+
 def cli_run_id(instance: DagsterInstance, pid: int) -> str:
     """The run a CLI process started (its PID tag)."""
     (record,) = instance.get_run_records(RunsFilter(tags={PID_TAG: str(pid)}))
@@ -217,7 +237,7 @@ def report(case: str, runs: int, waits: int, after: dict, expected: dict, snapsh
     assert changed == 0
 
 
-def test_ui_run_and_cli_update_at_once_one_waits_naming_the_holder(world, dev_server):
+def test_ui_run_and_cli_update_at_once_one_waits_naming_the_holder(world, dev_server, cli):
     before = world.reset_live()
     expected = world.reference([(SESSION, SESSION), (SESSION, SESSION)])
     assert before != expected  # the update has something to load
@@ -225,25 +245,25 @@ def test_ui_run_and_cli_update_at_once_one_waits_naming_the_holder(world, dev_se
     world.download.stall_next()
     ui_run = dev_server.launch_run("rotation_job", {"dagster/partition": SESSION.isoformat()})
     world.download.wait_until_stalled()  # the UI's run holds the writer slot
-    cli = rotation_cli(UPDATE, world.env(), "rotation update")
+    update = cli(UPDATE, "rotation update")
     try:
-        line = cli.wait_for_line(lambda text: WAIT_LINE_PREFIX in text, "wait line")
+        line = update.wait_for_line(lambda text: WAIT_LINE_PREFIX in text, "wait line")
         print(f"\nobserved: {line.strip()}")
         assert f"waits for pool {WAREHOUSE_POOL}, held by run {ui_run[:8]} " in line
         assert "(step shiller_monthly, launched from the UI or Dagster's CLI, 2026-02-06)" in line
     finally:
         world.download.release()
-    assert cli.finish() == 0, cli.output
+    assert update.finish() == 0, update.output
     assert "RUN_SUCCESS" in dev_server.wait_for_run_end(ui_run)
 
     with world.instance() as instance:
-        cli_run = cli_run_id(instance, cli.pid)
+        cli_run = cli_run_id(instance, update.pid)
         for run_id in (ui_run, cli_run):
             assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
         waits = pool_waits(instance, ui_run) + pool_waits(instance, cli_run)
         waits += queue_waits(dev_server, [ui_run, cli_run])
         # Every wait Dagster recorded for the CLI's run was printed.
-        assert cli.output.count(WAIT_LINE_PREFIX) == pool_waits(instance, cli_run)
+        assert update.output.count(WAIT_LINE_PREFIX) == pool_waits(instance, cli_run)
     report(
         "UI run + CLI update",
         2,
@@ -254,16 +274,16 @@ def test_ui_run_and_cli_update_at_once_one_waits_naming_the_holder(world, dev_se
     )
 
 
-def test_two_cli_updates_at_once_the_second_waits_naming_the_first(world):
+def test_two_cli_updates_at_once_the_second_waits_naming_the_first(world, cli):
     world.reset_live()
     expected = world.reference([(SESSION, SESSION), (SESSION, SESSION)])
 
     world.download.stall_next()
-    first = rotation_cli(UPDATE, world.env(), "first rotation update")
+    first = cli(UPDATE, "first rotation update")
     world.download.wait_until_stalled()  # the first run holds the writer slot
     with world.instance() as instance:
         first_run = cli_run_id(instance, first.pid)
-    second = rotation_cli(UPDATE, world.env(), "second rotation update")
+    second = cli(UPDATE, "second rotation update")
     try:
         line = second.wait_for_line(lambda text: WAIT_LINE_PREFIX in text, "wait line")
         print(f"\nobserved: {line.strip()}")
@@ -290,11 +310,13 @@ def test_two_cli_updates_at_once_the_second_waits_naming_the_first(world):
     )
 
 
-def test_schedule_tick_during_a_cli_backfill_waits_in_the_queue_for_the_pool(world, dev_server):
+def test_schedule_tick_during_a_cli_backfill_waits_in_the_queue_for_the_pool(
+    world, dev_server, cli
+):
     world.reset_live()
 
     world.download.stall_next()
-    backfill = rotation_cli(BACKFILL, world.env(), "rotation backfill")
+    backfill = cli(BACKFILL, "rotation backfill")
     world.download.wait_until_stalled()  # the backfill holds the writer slot
     # The tick of the session's after-close time, evaluated by the code server.
     tick = dt.datetime(2026, 2, 6, 18, 15, tzinfo=ZoneInfo("America/New_York")).timestamp()
