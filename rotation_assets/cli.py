@@ -17,6 +17,7 @@ import gc
 import os
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ from rotation_assets.instance.dagster_home import (
     first_use_lock,
 )
 from rotation_assets.instance.orphaned_runs import process_tags, reap_orphaned_runs
+from rotation_assets.instance.pool_waits import announce_pool_waits
 from rotation_assets.paths import DEFAULT_REPORTS_DIR, DEFAULT_WAREHOUSE_PATH
 
 
@@ -98,11 +100,13 @@ def execute_range(
     instance: DagsterInstance,
     trigger: str,
     asset_selection: Sequence[AssetKey] | None = None,
+    run_id: str | None = None,
 ) -> ExecuteInProcessResult:
     """One in-process run of ``rotation_job`` over the sessions [start, end].
 
     ``asset_selection`` narrows the run to some assets (tests that only look at raw prices),
-    with the assets computed in the same step as them.
+    with the assets computed in the same step as them. ``run_id`` lets the caller listen to the
+    run's events before it starts.
     """
     job = defs.resolve_job_def("rotation_job")
     if asset_selection is not None:
@@ -123,6 +127,7 @@ def execute_range(
         },
         raise_on_error=False,
         run_config=QUIET_CONSOLE,
+        run_id=run_id,
     )
 
 
@@ -153,8 +158,13 @@ def run_job(sessions: list[dt.date], command: str) -> int:
     with instance, batched_event_writes():
         for line in reap_orphaned_runs(instance):
             print(f"  {line}")
+        # Dagster's console logger is silenced: say when a step waits for the writer slot.
+        run_id = str(uuid.uuid4())
+        instance.add_event_listener(run_id, announce_pool_waits(instance, sys.stdout))
         with printed_progress():
-            result = execute_range(defs, sessions[0], sessions[-1], instance, f"cli:{command}")
+            result = execute_range(
+                defs, sessions[0], sessions[-1], instance, f"cli:{command}", run_id=run_id
+            )
     elapsed = time.monotonic() - began
 
     rows: dict[str, int] = {}
