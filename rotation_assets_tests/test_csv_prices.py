@@ -113,6 +113,20 @@ def test_empty_volume_becomes_nan(tmp_path: Path) -> None:
     assert frame["close"].iloc[1] == 10.75
 
 
+def test_an_index_volume_of_zero_is_no_figure_but_a_stock_volume_of_zero_is_kept(
+    tmp_path: Path,
+) -> None:
+    rows = [ROWS[0], "2024-01-03,10.25,11.0,10.0,10.75,10.75,0"]
+    write_prices(tmp_path, "^RUT", rows)
+    write_prices(tmp_path, "IWM", rows)
+
+    frame = fetch(tmp_path, ["^RUT", "IWM"], "2024-01-01", "2024-01-31")
+
+    rut, iwm = frame[frame["ticker"] == "^RUT"], frame[frame["ticker"] == "IWM"]
+    assert rut["volume"].iloc[0] == 1000.0 and math.isnan(rut["volume"].iloc[1])
+    assert iwm["volume"].tolist() == [1000.0, 0.0]
+
+
 def test_empty_price_field_is_left_for_the_quality_checks(tmp_path: Path) -> None:
     write_prices(tmp_path, "IWM", [ROWS[0], "2024-01-03,10.25,11.0,10.0,,10.5,2000"])
 
@@ -344,8 +358,10 @@ def test_real_folder_matches_the_files() -> None:
     assert iwm["trade_date"].dt.strftime("%Y-%m-%d").tolist() == [r["date"] for r in expected]
     for column in ["open", "high", "low", "close", "adj_close", "volume"]:
         assert iwm[column].tolist() == [float(r[column]) for r in expected], column
-    # An index's volume is read as its file states it (Yahoo's figure for ^RUT, PROVENANCE.md).
+    # An index's volume is read as its file states it (Yahoo's figure for ^RUT, PROVENANCE.md),
+    # a 0 (no figure) as empty, as the yfinance source stores it.
     rut = frame[frame["ticker"] == "^RUT"]
     rut_expected = _read_with_csv_module(REAL_PRICE_DIR / "_RUT.csv", start, end)
     assert len(rut) == len(expected) == len(rut_expected)
-    assert rut["volume"].tolist() == [float(r["volume"]) for r in rut_expected]
+    assert rut["volume"].fillna(0.0).tolist() == [float(r["volume"]) for r in rut_expected]
+    assert rut["volume"].isna().tolist() == [float(r["volume"]) == 0 for r in rut_expected]

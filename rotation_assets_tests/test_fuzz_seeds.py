@@ -277,7 +277,6 @@ def test_any_bytes_load_or_raise_a_seed_error(name: str, data) -> None:
 
 # Found by this suite in reference/claims.py (parse_claimed), which this branch does not edit:
 # reported for its owner. strict: these fail once fixed, and the markers come off with it.
-@pytest.mark.xfail(strict=True, reason="parse_claimed takes 'inf' (or 1e999) as a tolerance")
 @pytest.mark.parametrize("tolerance", ["inf", "1e999"])
 def test_an_infinite_tolerance_is_refused(tolerance: str) -> None:
     seed = SEEDS["claims"]
@@ -289,7 +288,6 @@ def test_an_infinite_tolerance_is_refused(tolerance: str) -> None:
         seed.load(path)
 
 
-@pytest.mark.xfail(strict=True, reason="parse_claimed's \\d takes any Unicode digit ('１' is 1)")
 def test_a_claimed_value_in_full_width_digits_is_refused() -> None:
     seed = SEEDS["claims"]
     header, first, *rest = (list(r) for r in seed.records)

@@ -209,18 +209,7 @@ def test_a_malformed_frame_fails_naming_the_ticker_before_any_write(blocks, data
         assert fragment in message, (kind, fragment, message)
 
 
-# Found by probing the frame shapes this suite generates; the fix belongs in
-# sources/yahoo_prices.py (wide_to_long), which the yfinance-wire work is changing: reported,
-# not fixed here. strict: the test fails once the fix lands, so the marker comes off with it.
-DEFECTS_IN_WIDE_TO_LONG = pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, TypeError),
-    reason="wide_to_long lets a ValueError/TypeError out instead of a PriceSourceError naming "
-    "the ticker (reported for the yahoo_prices.py owner)",
-)
-
-
-@DEFECTS_IN_WIDE_TO_LONG
+# Found by probing the frame shapes this suite generates (fixed in wide_to_long).
 def test_an_index_that_is_not_dates_is_a_typed_error() -> None:
     frame = wide(plain_blocks())
     frame.index = pd.Index(["a", "b", "c", "d", "e"], name="Date")
@@ -228,7 +217,6 @@ def test_an_index_that_is_not_dates_is_a_typed_error() -> None:
         stage(frame)
 
 
-@DEFECTS_IN_WIDE_TO_LONG
 def test_a_repeated_column_is_a_typed_error() -> None:
     frame = wide(plain_blocks())
     frame = pd.concat([frame, frame[[("Close", "IWM")]]], axis=1)

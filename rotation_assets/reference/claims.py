@@ -98,7 +98,8 @@ KIND_DOC = (
 )
 
 COMPARISONS = ("about", "at_least", "at_most")
-_CLAIMED = re.compile(r"(>=|<=)?\s*(-?\d+(?:\.\d+)?)")
+# ASCII digits only: \d alone also matches other scripts' digits ('１' would read as 1).
+_CLAIMED = re.compile(r"(>=|<=)?\s*(-?\d+(?:\.\d+)?)", re.ASCII)
 
 
 def part_names(kind: str, tickers: list[str]) -> list[str]:
@@ -155,8 +156,9 @@ def parse_claimed(claimed: str, tolerance: str) -> list[ClaimedPart | None]:
             tolerance_value = float(tol)
         except ValueError:
             raise ValueError(f"tolerance {tol!r} is not a number") from None
-        if not tolerance_value >= 0:
-            raise ValueError(f"tolerance must be >= 0, got {tol!r}")
+        # A tolerance of inf (or 1e999) would make a claim that cannot fail.
+        if not 0 <= tolerance_value < float("inf"):
+            raise ValueError(f"tolerance must be finite and >= 0, got {tol!r}")
         comparison = {">=": "at_least", "<=": "at_most", None: "about"}[match.group(1)]
         parts.append(ClaimedPart(comparison, float(match.group(2)), tolerance_value))
     if all(p is None for p in parts):

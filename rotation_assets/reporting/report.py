@@ -419,7 +419,8 @@ def point_in_time_note(inputs: ReportInputs) -> str:
         "seeded periods, relative rotation, leaders and laggards and the event windows are "
         f"recomputed from the rows up to {day} (a period or event running past it is cut "
         f"there); valuation figures are those published by {day}; the claims shown are those "
-        f"of documents out by {day} whose every reading ends by {day}. Nothing in it, charts included, is dated after {day}.</p>"
+        f"of documents out by {day} whose every reading ends by {day}. Nothing in it, charts "
+        f"included, is dated after {day}.</p>"
     )
 
 

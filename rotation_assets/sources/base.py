@@ -80,7 +80,7 @@ class BarSource(Protocol):
 
 def is_index(ticker: str) -> bool:
     """True for an index (Yahoo's ``^`` symbols: ^GSPC, ^RUT, ^VIX). An index trades no shares
-    of its own, so every source delivers its volume as NaN (stored NULL)."""
+    of its own: its volume of 0 means "no figure" and is stored NULL (``index_volume``)."""
     return ticker.startswith("^")
 
 
@@ -93,13 +93,23 @@ def empty_price_frame() -> pd.DataFrame:
 
 def slice_window(bars: pd.DataFrame, ticker: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """The bars of one ticker (sorted by trade_date, no ticker column) in [start, end], with
-    the ticker inserted as the second column; a copy, so shared cached bars stay untouched."""
+    the ticker inserted as the second column; a copy, so shared cached bars stay untouched.
+    An index's volume of 0 is NaN: an index trades no shares of its own, so 0 means "no
+    figure" (Yahoo's files and yfinance write 0 where they have none; where they have one, it
+    is the constituents' volume and is kept). Every source applies this same rule."""
     lo, hi = np.datetime64(start.isoformat(), "ns"), np.datetime64(end.isoformat(), "ns")
     dates = bars["trade_date"].to_numpy()
     first, last = dates.searchsorted(lo, "left"), dates.searchsorted(hi, "right")
     window = bars.iloc[first:last].copy()
     window.insert(1, "ticker", ticker)
+    if is_index(ticker):
+        window["volume"] = index_volume(window["volume"])
     return window
+
+
+def index_volume(volume: pd.Series) -> pd.Series:
+    """An index's volume as stored: the vendor's figure, NaN where it is 0 (no figure)."""
+    return volume.where(volume != 0.0)
 
 
 def concat_windows(windows: list[pd.DataFrame]) -> pd.DataFrame:

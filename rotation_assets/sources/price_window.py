@@ -81,8 +81,9 @@ RAW_PRICES = TableSpec(
         Column(
             "volume",
             "DOUBLE",
-            "Shares traded, as the vendor reports it (meaningless for an index); empty where "
-            "it has none (^VIX).",
+            "Shares traded, as the vendor reports it; for an index (^ symbols) the vendor's "
+            "figure for its constituents, empty where it is 0 or missing (an index trades no "
+            "shares of its own; every source applies the same rule).",
         ),
         Column(
             "source",

@@ -63,6 +63,7 @@ from rotation_assets.sources.base import (
     SourceUnavailableError,
     UnknownTickerError,
     empty_price_frame,
+    index_volume,
     is_index,
 )
 
@@ -359,6 +360,27 @@ class _LogCapture(logging.Handler):
             self.messages.append(str(record.msg))
 
 
+def _ticker_bars(name: str, block: pd.DataFrame) -> pd.DataFrame:
+    """One ticker's block of yfinance's wide frame as PRICE_FRAME_COLUMNS rows."""
+    dates = pd.DatetimeIndex(block.index)
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)
+    part = pd.DataFrame({"trade_date": dates.normalize().astype("datetime64[ns]"), "ticker": name})
+    for column, field in _FIELD_BY_COLUMN.items():
+        if column in block.columns:
+            part[field] = pd.to_numeric(block[column], errors="coerce").to_numpy("float64")
+        else:
+            part[field] = np.nan
+    for column, field in _ACTION_BY_COLUMN.items():
+        values = block[column] if column in block.columns else pd.Series(0.0, block.index)
+        part[field] = pd.to_numeric(values, errors="coerce").fillna(0.0).to_numpy("float64")
+    # yfinance writes 0 for "no split"; a ratio of 1 means the same and multiplies cleanly.
+    part.loc[part["split_ratio"] == 0.0, "split_ratio"] = 1.0
+    if is_index(name):  # yfinance writes 0 where Yahoo has no figure for an index
+        part["volume"] = index_volume(part["volume"])
+    return part.reset_index(drop=True)
+
+
 def wide_to_long(
     wide: pd.DataFrame | None, tickers: list[str], start: dt.date, end: dt.date
 ) -> pd.DataFrame:
@@ -385,25 +407,14 @@ def wide_to_long(
 
     parts = []
     for name, block in blocks.items():
-        dates = pd.DatetimeIndex(block.index)
-        if dates.tz is not None:
-            dates = dates.tz_localize(None)
-        part = pd.DataFrame(
-            {"trade_date": dates.normalize().astype("datetime64[ns]"), "ticker": name}
-        )
-        for column, field in _FIELD_BY_COLUMN.items():
-            if column in block.columns:
-                part[field] = pd.to_numeric(block[column], errors="coerce").to_numpy("float64")
-            else:
-                part[field] = np.nan
-        for column, field in _ACTION_BY_COLUMN.items():
-            values = block[column] if column in block.columns else pd.Series(0.0, block.index)
-            part[field] = pd.to_numeric(values, errors="coerce").fillna(0.0).to_numpy("float64")
-        # yfinance writes 0 for "no split"; a ratio of 1 means the same and multiplies cleanly.
-        part.loc[part["split_ratio"] == 0.0, "split_ratio"] = 1.0
-        if is_index(name):  # yfinance's 0 is no volume: an index trades no shares of its own
-            part["volume"] = np.nan
-        parts.append(part.reset_index(drop=True))
+        try:
+            parts.append(_ticker_bars(name, block))
+        except (ValueError, TypeError) as error:
+            # Not retryable: the same reply would come back. Named so the run says which ticker.
+            raise PriceSourceError(
+                f"yfinance returned a frame for {name} that is not daily bars "
+                f"(dates as index, one column per field): {error}"
+            ) from error
     if not parts:
         return empty_price_frame()
 
