@@ -32,8 +32,8 @@ from rotation_assets.sources.csv_prices import clear_price_file_cache
 from rotation_assets.sources.shiller_csv import DEFAULT_SHILLER_FILE
 from rotation_assets.trading_days import sessions_between
 from rotation_assets_tests.conftest import SHILLER_TABLES
+from rotation_assets_tests.lock_holder import HANG_BOUND_SECONDS, LockHolder, lock_wait_log
 from rotation_assets_tests.test_raw_prices_pipeline import PRICE_COLUMNS, write_demo_csvs
-from rotation_assets_tests.test_warehouse import _hold_open
 from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
 
 STORED = (dt.date(2026, 1, 26), dt.date(2026, 2, 6))
@@ -294,18 +294,18 @@ def test_yfinance_rate_limit_clears_after_two_retries_and_only_the_week_changes(
 # --- the warehouse file and concurrent runs -------------------------------------------------
 
 
-def test_analyst_holding_the_live_file_for_5_s_delays_the_run_which_then_succeeds(
-    stored, instance, caplog
-):
+def test_analyst_holding_the_live_file_delays_the_run_which_then_succeeds(stored, instance):
     before = warehouse_dump(stored / "w.duckdb")
-    holder = _hold_open(str(stored / "w.duckdb"), 5.0)
-    try:
-        with caplog.at_level(logging.WARNING, logger="rotation_assets.warehouse.connection"):
-            result = run_week(stored, instance)
-    finally:
-        holder.wait()
+    # The analyst lets go only once the run has said it waits for them: the run always waits,
+    # and always gets the file, whatever the machine's load.
+    with LockHolder(str(stored / "w.duckdb")) as analyst, lock_wait_log(release=analyst) as waits:
+        result = run_week(stored, instance, lock_wait_seconds=HANG_BOUND_SECONDS)
     assert result.success, step_failures(result)
-    assert any(f"locked by PID {holder.pid}" in r.getMessage() for r in caplog.records)
+    # It said whom it waited for, then went on once that process had let go.
+    (holder,) = waits.holders_waited_for()
+    assert holder.startswith(f"PID {analyst.pid} (")
+    assert f"is locked by PID {analyst.pid}" in waits.waiting[0].getMessage()
+    assert [r.lock_holder for r in waits.acquired] == [holder]
     assert warehouse_dump(stored / "w.duckdb") == before  # same files: nothing changes
 
 
