@@ -311,14 +311,15 @@ def test_analyst_holding_the_live_file_delays_the_run_which_then_succeeds(stored
 
 def cli(root: Path, start: dt.date, end: dt.date, home: Path) -> subprocess.Popen:
     """``rotation backfill`` over [start, end] on ``root``'s warehouse and csv folder."""
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "PYTHONUNBUFFERED": "1",
-        "ROTATION_FETCH_RETRY_DELAY_SECONDS": "0.2",
-    }
-    for name in ("ROTATION_PRICE_SOURCE", "ROTATION_PRICE_DIR", "ROTATION_DUCKDB_PATH"):
-        env.pop(name, None)
+    # Only this case's settings: none of the shell's ROTATION_* (a snapshot path, a Dagster
+    # instance of its own) may point the runs at files outside the case.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROTATION_")}
+    env.update(
+        DAGSTER_HOME=str(home),
+        PYTHONUNBUFFERED="1",
+        ROTATION_FETCH_RETRY_DELAY_SECONDS="0.2",
+        ROTATION_REPORTS_DIR=str(root / "reports"),
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "rotation_assets.cli", "backfill", "--source", "csv"]
         + ["--price-dir", str(root / "prices"), "--warehouse", str(root / "w.duckdb")]
