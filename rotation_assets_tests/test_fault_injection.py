@@ -332,6 +332,22 @@ def cli(root: Path, start: dt.date, end: dt.date, home: Path) -> subprocess.Pope
     )
 
 
+# A bound on a CLI run that only ends a hang (a run of these weeks takes a minute or two).
+RUN_HANG_BOUND_SECONDS = 3 * HANG_BOUND_SECONDS
+
+
+def outputs_of(*runs: subprocess.Popen) -> list[str]:
+    """What each run printed, once all have exited. On the hang bound every run is killed and
+    the test fails with what they printed, so that no run outlives the test."""
+    try:
+        return [run.communicate(timeout=RUN_HANG_BOUND_SECONDS)[0] for run in runs]
+    except subprocess.TimeoutExpired:
+        for run in runs:
+            run.kill()
+        printed = [run.communicate()[0] for run in runs]
+        pytest.fail(f"runs still going after {RUN_HANG_BOUND_SECONDS:.0f} s: {printed}")
+
+
 def prices_of(path: Path, start: dt.date, end: dt.date) -> pd.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(
@@ -377,7 +393,7 @@ def test_run_killed_mid_backfill_leaves_whole_windows_and_a_rerun_completes(
     pd.testing.assert_frame_equal(prices_of(stored / "w.duckdb", *STORED), kept)
 
     resumed = cli(stored, *EXTENDED, home)
-    out, _ = resumed.communicate(timeout=600)
+    (out,) = outputs_of(resumed)
     assert resumed.returncode == 0, out
     stored_rows = prices_of(stored / "w.duckdb", *EXTENDED)
     pd.testing.assert_frame_equal(
@@ -395,7 +411,7 @@ def test_two_runs_launched_together_both_succeed_one_writer_at_a_time(stored, tm
     before = warehouse_dump(stored / "w.duckdb")
     home = tmp_path / "home"
     first, second = cli(stored, *WEEK, home), cli(stored, *WEEK, home)
-    outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
+    outputs = outputs_of(first, second)
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert warehouse_dump(stored / "w.duckdb") == before  # same files, so nothing changed
 
