@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
@@ -26,6 +25,7 @@ from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.paths import DEFAULT_WAREHOUSE_PATH, PROJECT_ROOT
 from rotation_assets.sources.csv_prices import clear_price_file_cache
 from rotation_assets.warehouse.snapshot import default_snapshot_path
+from rotation_assets_tests.lock_holder import HANG_BOUND_SECONDS
 from rotation_assets_tests.test_raw_prices_pipeline import write_demo_csvs
 
 WEEK_1 = (dt.date(2026, 2, 2), dt.date(2026, 2, 6))
@@ -82,7 +82,7 @@ class Analyst:
     def close(self) -> None:
         self.process.stdin.write("exit\n")
         self.process.stdin.close()
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=HANG_BOUND_SECONDS)
 
 
 PRICES_SEEN = "SELECT count(*), max(trade_date), round(sum(close), 6) FROM raw.prices"
@@ -90,10 +90,9 @@ PRICES_SEEN = "SELECT count(*), max(trade_date), round(sum(close), 6) FROM raw.p
 
 def run(defs, window, instance, caplog):
     caplog.clear()
-    began = time.monotonic()
     result = execute_range(defs, *window, instance, "test", asset_selection=SELECTION)
     waits = [r.getMessage() for r in caplog.records if LOCK_WAIT.search(r.getMessage())]
-    return result, time.monotonic() - began, waits
+    return result, waits
 
 
 def prices_in(path: Path) -> list:
@@ -109,9 +108,9 @@ def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
         DuckDBWarehouse(database=str(db), lock_wait_seconds=2), DemoPriceSource()
     )
     with DagsterInstance.ephemeral() as instance:
-        result, _, _ = run(defs, WEEK_1, instance, caplog)
+        result, _ = run(defs, WEEK_1, instance, caplog)
         assert result.success, step_failures(result)
-        result, alone, waits = run(defs, WEEK_2, instance, caplog)
+        result, waits = run(defs, WEEK_2, instance, caplog)
         assert result.success and waits == []
         published = prices_in(snapshot)
         # Two weeks of the 24 universe tickers (all listed in 2026): 10 x 24 = 240 bars.
@@ -122,7 +121,7 @@ def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
             assert analyst.query(PRICES_SEEN) == published
             inode = snapshot.stat().st_ino
 
-            result, held, waits = run(defs, WEEK_3, instance, caplog)
+            result, waits = run(defs, WEEK_3, instance, caplog)
 
             assert result.success, step_failures(result)
             assert waits == []  # the warehouse never waited for a lock
@@ -133,13 +132,12 @@ def test_an_analyst_holding_the_snapshot_never_delays_a_run(tmp_path, caplog):
             assert analyst.query(PRICES_SEEN) == published
         finally:
             analyst.close()
-        print(f"\nrun without an analyst {alone:.1f} s; with one holding the snapshot {held:.1f} s")
 
         # Control: the same analyst on the live file is what the lock wait is for.
         analyst = Analyst(db)
         try:
             before = snapshot.read_bytes()
-            result, _, waits = run(defs, WEEK_3, instance, caplog)
+            result, waits = run(defs, WEEK_3, instance, caplog)
         finally:
             analyst.close()
         assert not result.success and waits
@@ -157,7 +155,7 @@ def test_a_failed_run_leaves_the_previous_snapshot_byte_identical(tmp_path, capl
         DuckDBWarehouse(database=str(db)), CsvPriceSource(price_dir=str(folder))
     )
     with DagsterInstance.ephemeral() as instance:
-        result, _, _ = run(defs, WEEK_1, instance, caplog)
+        result, _ = run(defs, WEEK_1, instance, caplog)
         assert result.success, step_failures(result)
         assert result.get_asset_materialization_events()[-1].asset_key == SNAPSHOT_KEY
         before, stat = snapshot.read_bytes(), snapshot.stat()
@@ -167,7 +165,7 @@ def test_a_failed_run_leaves_the_previous_snapshot_byte_identical(tmp_path, capl
         frame.loc[frame["date"] == "2026-02-04", "close"] = -1.5
         frame.to_csv(path, index=False)
         clear_price_file_cache()
-        result, _, _ = run(defs, WEEK_1, instance, caplog)
+        result, _ = run(defs, WEEK_1, instance, caplog)
 
     assert not result.success
     assert any("prices_positive" in m for m in step_failures(result))

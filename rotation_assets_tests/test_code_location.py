@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _graphql(port: int, query: str) -> dict:
         data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=HANG_BOUND_SECONDS) as response:
         return json.loads(response.read())
 
 
@@ -77,6 +78,50 @@ ASSET_GRAPH = """
 { assetNodes { assetKey { path } groupName dependencyKeys { path } isPartitioned
                assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }
 """
+
+LOCATIONS = """
+{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
+    locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
+
+# Bounds a dev server that never comes up; never the reason the wait ends on a working one.
+HANG_BOUND_SECONDS = 600
+# What a client sees while the server is not listening yet (refused, reset, no answer yet).
+NOT_UP_YET = (ConnectionError, TimeoutError, urllib.error.URLError)
+
+
+def _loaded_locations(port: int) -> list[str] | None:
+    """The code locations the server has loaded, or None while it starts or loads them.
+
+    A location that failed to load fails the test with its error; an HTTP error answer too."""
+    try:
+        workspace = _graphql(port, LOCATIONS)["data"]["workspaceOrError"]
+    except urllib.error.HTTPError:
+        raise  # the server answered, with an error: not a server still starting
+    except NOT_UP_YET:
+        return None
+    assert workspace["__typename"] == "Workspace", workspace
+    entries = workspace["locationEntries"]
+    if not entries or any(e["loadStatus"] != "LOADED" for e in entries):
+        return None
+    errors = [e["locationOrLoadError"] for e in entries]
+    assert all(e["__typename"] != "PythonError" for e in errors), errors
+    return [e["name"] for e in entries]
+
+
+def _wait_until_loaded(server: subprocess.Popen, port: int) -> list[str]:
+    """Poll the server until its code locations are loaded; fail at once if it exits."""
+    deadline = time.monotonic() + HANG_BOUND_SECONDS
+    while time.monotonic() < deadline:
+        loaded = _loaded_locations(port)
+        if loaded is not None:
+            return loaded
+        try:
+            server.wait(timeout=0.5)  # the pause between polls, ended early by an exit
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"the dev server exited with {server.returncode} before it loaded")
+    pytest.fail(f"the dev server did not load its code location in {HANG_BOUND_SECONDS} s")
 
 
 def test_dg_check_and_list_defs_load_the_project(tmp_path):
@@ -134,15 +179,8 @@ def test_dev_server_serves_the_asset_graph(tmp_path, command):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 150
-        nodes = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                nodes = _graphql(port, ASSET_GRAPH)["data"]["assetNodes"]
-                break
-            except Exception:
-                time.sleep(1)
-        assert nodes is not None, "dagster dev did not answer GraphQL in time"
+        assert _wait_until_loaded(server, port) == ["rotation_assets"]
+        nodes = _graphql(port, ASSET_GRAPH)["data"]["assetNodes"]
     finally:
         # Interrupt the dev server only, as Ctrl-C would: it stops its own code server; a
         # signal to the whole group makes the code server exit first, which the server warns of.

@@ -2,7 +2,7 @@
 stores the same events one by one: with mixed event types, across runs, and when a write or a
 commit fails (Dagster then falls back to storing the batch's events one by one)."""
 
-import time
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -280,17 +280,24 @@ def test_a_watcher_sees_each_batch_of_a_run_it_follows(tmp_path, runs):
     when it started watching, and the storage is disposed of with the watcher running."""
     run_id, entries = runs[0]
     seen: list[EventLogEntry] = []
+    arrived = threading.Condition()
+
+    def on_event(entry: EventLogEntry, _cursor) -> None:
+        with arrived:
+            seen.append(entry)
+            arrived.notify_all()
 
     def wait_for(expected: list[EventLogEntry]) -> None:
-        deadline = time.monotonic() + 15
-        while seen != expected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert seen == expected
+        # Until as many events as expected have arrived (the bound only ends a hang), then
+        # compare: a wrong or duplicated event fails here, not after a timeout.
+        with arrived:
+            arrived.wait_for(lambda: len(seen) >= len(expected), timeout=600)
+            assert seen == expected
 
     with _instance(tmp_path, batching=True) as instance:
         storage = instance.event_log_storage
         storage.store_event(entries[0])  # the run's shard exists before the watcher starts
-        storage.watch(run_id, None, lambda entry, _cursor: seen.append(entry))
+        storage.watch(run_id, None, on_event)
         middle = len(entries) // 2
         storage.store_event_batch(entries[1:middle])
         wait_for(entries[:middle])  # from the start: the watcher has no cursor

@@ -32,8 +32,8 @@ from rotation_assets.sources.csv_prices import clear_price_file_cache
 from rotation_assets.sources.shiller_csv import DEFAULT_SHILLER_FILE
 from rotation_assets.trading_days import sessions_between
 from rotation_assets_tests.conftest import SHILLER_TABLES
+from rotation_assets_tests.lock_holder import HANG_BOUND_SECONDS, LockHolder, lock_wait_log
 from rotation_assets_tests.test_raw_prices_pipeline import PRICE_COLUMNS, write_demo_csvs
-from rotation_assets_tests.test_warehouse import _hold_open
 from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
 
 STORED = (dt.date(2026, 1, 26), dt.date(2026, 2, 6))
@@ -294,31 +294,32 @@ def test_yfinance_rate_limit_clears_after_two_retries_and_only_the_week_changes(
 # --- the warehouse file and concurrent runs -------------------------------------------------
 
 
-def test_analyst_holding_the_live_file_for_5_s_delays_the_run_which_then_succeeds(
-    stored, instance, caplog
-):
+def test_analyst_holding_the_live_file_delays_the_run_which_then_succeeds(stored, instance):
     before = warehouse_dump(stored / "w.duckdb")
-    holder = _hold_open(str(stored / "w.duckdb"), 5.0)
-    try:
-        with caplog.at_level(logging.WARNING, logger="rotation_assets.warehouse.connection"):
-            result = run_week(stored, instance)
-    finally:
-        holder.wait()
+    # The analyst lets go only once the run has said it waits for them: the run always waits,
+    # and always gets the file, whatever the machine's load.
+    with LockHolder(str(stored / "w.duckdb")) as analyst, lock_wait_log(release=analyst) as waits:
+        result = run_week(stored, instance, lock_wait_seconds=HANG_BOUND_SECONDS)
     assert result.success, step_failures(result)
-    assert any(f"locked by PID {holder.pid}" in r.getMessage() for r in caplog.records)
+    # It said whom it waited for, then went on once that process had let go.
+    (holder,) = waits.holders_waited_for()
+    assert holder.startswith(f"PID {analyst.pid} (")
+    assert f"is locked by PID {analyst.pid}" in waits.waiting[0].getMessage()
+    assert [r.lock_holder for r in waits.acquired] == [holder]
     assert warehouse_dump(stored / "w.duckdb") == before  # same files: nothing changes
 
 
 def cli(root: Path, start: dt.date, end: dt.date, home: Path) -> subprocess.Popen:
     """``rotation backfill`` over [start, end] on ``root``'s warehouse and csv folder."""
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "PYTHONUNBUFFERED": "1",
-        "ROTATION_FETCH_RETRY_DELAY_SECONDS": "0.2",
-    }
-    for name in ("ROTATION_PRICE_SOURCE", "ROTATION_PRICE_DIR", "ROTATION_DUCKDB_PATH"):
-        env.pop(name, None)
+    # Only this case's settings: none of the shell's ROTATION_* (a snapshot path, a Dagster
+    # instance of its own) may point the runs at files outside the case.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROTATION_")}
+    env.update(
+        DAGSTER_HOME=str(home),
+        PYTHONUNBUFFERED="1",
+        ROTATION_FETCH_RETRY_DELAY_SECONDS="0.2",
+        ROTATION_REPORTS_DIR=str(root / "reports"),
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "rotation_assets.cli", "backfill", "--source", "csv"]
         + ["--price-dir", str(root / "prices"), "--warehouse", str(root / "w.duckdb")]
@@ -329,6 +330,22 @@ def cli(root: Path, start: dt.date, end: dt.date, home: Path) -> subprocess.Pope
         cwd=PROJECT_ROOT,
         env=env,
     )
+
+
+# A bound on a CLI run that only ends a hang (a run of these weeks takes a minute or two).
+RUN_HANG_BOUND_SECONDS = 3 * HANG_BOUND_SECONDS
+
+
+def outputs_of(*runs: subprocess.Popen) -> list[str]:
+    """What each run printed, once all have exited. On the hang bound every run is killed and
+    the test fails with what they printed, so that no run outlives the test."""
+    try:
+        return [run.communicate(timeout=RUN_HANG_BOUND_SECONDS)[0] for run in runs]
+    except subprocess.TimeoutExpired:
+        for run in runs:
+            run.kill()
+        printed = [run.communicate()[0] for run in runs]
+        pytest.fail(f"runs still going after {RUN_HANG_BOUND_SECONDS:.0f} s: {printed}")
 
 
 def prices_of(path: Path, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -376,7 +393,7 @@ def test_run_killed_mid_backfill_leaves_whole_windows_and_a_rerun_completes(
     pd.testing.assert_frame_equal(prices_of(stored / "w.duckdb", *STORED), kept)
 
     resumed = cli(stored, *EXTENDED, home)
-    out, _ = resumed.communicate(timeout=600)
+    (out,) = outputs_of(resumed)
     assert resumed.returncode == 0, out
     stored_rows = prices_of(stored / "w.duckdb", *EXTENDED)
     pd.testing.assert_frame_equal(
@@ -394,7 +411,7 @@ def test_two_runs_launched_together_both_succeed_one_writer_at_a_time(stored, tm
     before = warehouse_dump(stored / "w.duckdb")
     home = tmp_path / "home"
     first, second = cli(stored, *WEEK, home), cli(stored, *WEEK, home)
-    outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
+    outputs = outputs_of(first, second)
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert warehouse_dump(stored / "w.duckdb") == before  # same files, so nothing changed
 

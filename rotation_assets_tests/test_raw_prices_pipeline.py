@@ -2,8 +2,6 @@
 
 import datetime as dt
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -21,6 +19,7 @@ from rotation_assets.sources.csv_prices import clear_price_file_cache
 from rotation_assets.trading_days import sessions_between
 from rotation_assets.warehouse import writes as warehouse_module
 from rotation_assets_tests.conftest import SHARED_PRICES, requires_shared_prices
+from rotation_assets_tests.lock_holder import LockHolder, lock_wait_log
 from rotation_assets_tests.test_yfinance_prices import assemble, history_frame, log_failures
 
 WEEK = (dt.date(2026, 2, 2), dt.date(2026, 2, 6))
@@ -259,19 +258,11 @@ def _not_yet_listed(sessions: list[dt.date]) -> int:
 def test_analyst_holding_the_live_file_fails_the_run_naming_the_process(csv_week, instance):
     defs, _, db = csv_week
     before = stored_prices(db)
-    code = (
-        "import duckdb, time\n"
-        f"con = duckdb.connect({db!r}, read_only=True)\n"
-        "print('open', flush=True)\n"
-        "time.sleep(30)\n"
-    )
-    analyst = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert analyst.stdout.readline().strip() == "open"
+    # The analyst keeps the file until the run has ended: the 2 s budget runs out first.
+    with LockHolder(db) as analyst, lock_wait_log() as waits:
         result = execute_range(defs, *WEEK, instance, "test")
-    finally:
-        analyst.kill()
-        analyst.wait()
+    holders = waits.holders_waited_for()
+    assert holders and all(h.startswith(f"PID {analyst.pid} (") for h in holders)
     assert not result.success
     message = " ".join(failure_messages(result))
     assert f"PID {analyst.pid}" in message and "Close that session" in message

@@ -12,6 +12,7 @@ from rotation_assets.warehouse import writes as warehouse_module
 from rotation_assets.warehouse.connection import WarehouseError, WarehouseLockedError
 from rotation_assets.warehouse.table_spec import Column, TableSpec
 from rotation_assets.warehouse.writes import EmptyWriteError
+from rotation_assets_tests.lock_holder import HANG_BOUND_SECONDS, LockHolder, lock_wait_log
 
 SPEC = TableSpec(
     schema="t",
@@ -116,43 +117,39 @@ def test_identical_reload_keeps_loaded_at_and_changed_rows_get_the_new_one(wh):
     assert summary.rows_before == 2
 
 
-def _hold_open(path: str, seconds: float) -> subprocess.Popen:
-    code = (
-        "import duckdb, sys, time\n"
-        f"con = duckdb.connect({path!r}, read_only=True)\n"
-        "print('open', flush=True)\n"
-        f"time.sleep({seconds})\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "open"
-    return holder
-
-
 def test_write_waits_for_a_reader_that_lets_go(wh):
-    holder = _hold_open(wh.database, 1.0)
-    began = time.monotonic()
-    wh.replace_rows(SPEC, bars(["2026-02-03"], [7.0]), window=window("2026-02-03", "2026-02-03"))
-    waited = time.monotonic() - began
-    holder.wait()
+    # The reader lets go only once the writer has reported that it waits for it, so the write
+    # waits whatever the machine's load; the budget only bounds a hang.
+    patient = DuckDBWarehouse(database=wh.database, lock_wait_seconds=HANG_BOUND_SECONDS)
+    with LockHolder(wh.database) as reader, lock_wait_log(release=reader) as waits:
+        patient.replace_rows(
+            SPEC, bars(["2026-02-03"], [7.0]), window=window("2026-02-03", "2026-02-03")
+        )
     assert stored(wh)[1][2] == 7.0
-    assert waited > 0.3  # it did have to wait for the reader
+    # One wait, naming the reader and its command line, and the write went on after it.
+    (holder,) = waits.holders_waited_for()
+    assert holder.startswith(f"PID {reader.pid} (") and "duckdb.connect" in holder
+    assert f"locked by {holder}" in waits.waiting[0].getMessage()
+    assert [r.lock_holder for r in waits.acquired] == [holder]
 
 
 def test_lock_held_past_the_budget_names_the_holder_and_writes_nothing(wh):
     before = stored(wh)
-    holder = _hold_open(wh.database, 6.0)
-    try:
-        with pytest.raises(WarehouseLockedError) as err:
-            wh.replace_rows(
-                SPEC, bars(["2026-02-03"], [8.0]), window=window("2026-02-03", "2026-02-03")
-            )
-    finally:
-        holder.kill()
-        holder.wait()
+    # The holder keeps the file until the block ends: the 2 s budget runs out first.
+    with (
+        LockHolder(wh.database) as holder,
+        lock_wait_log() as waits,
+        pytest.raises(WarehouseLockedError) as err,
+    ):
+        wh.replace_rows(
+            SPEC, bars(["2026-02-03"], [8.0]), window=window("2026-02-03", "2026-02-03")
+        )
     message = str(err.value)
     assert f"PID {holder.pid}" in message
     assert "duckdb.connect" in message  # the holder's command line, so people know what to close
     assert "nothing was written" in message
+    assert [h.startswith(f"PID {holder.pid} (") for h in waits.holders_waited_for()] == [True]
+    assert waits.acquired == []  # it never got the file
     assert stored(wh) == before
 
 
@@ -210,32 +207,31 @@ def test_duckdb_resource_waits_102_s_in_silence_where_the_warehouse_names_the_ho
 ):
     from dagster_duckdb import DuckDBResource
 
-    holder = _hold_open(wh.database, 30.0)
     slept: list[float] = []
     real_sleep = time.sleep
-    monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds))
-    try:
-        resource = DuckDBResource(database=wh.database)
-        with (
-            pytest.raises(duckdb.IOException) as err,
-            caplog.at_level("WARNING"),
-            resource.get_connection(),
-        ):
+    with LockHolder(wh.database) as holder, lock_wait_log() as waits:
+        monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds))
+        try:
+            resource = DuckDBResource(database=wh.database)
+            with (
+                pytest.raises(duckdb.IOException) as err,
+                caplog.at_level("WARNING"),
+                resource.get_connection(),
+            ):
+                pass
+            resource_waits = list(slept)
+            resource_said = [r.getMessage() for r in caplog.records]
+        finally:
+            monkeypatch.setattr(time, "sleep", real_sleep)
+        with pytest.raises(WarehouseLockedError) as named, wh.connect():
             pass
-        resource_waits = list(slept)
-        monkeypatch.setattr(time, "sleep", real_sleep)
-        with pytest.raises(WarehouseLockedError) as named, caplog.at_level("WARNING"), wh.connect():
-            pass
-    finally:
-        monkeypatch.setattr(time, "sleep", real_sleep)
-        holder.kill()
-        holder.wait()
     # Ten silent retries, 0.1 s doubling to 51.2 s: 102.3 s before DuckDB's own error.
     assert len(resource_waits) == 10 and sum(resource_waits) == pytest.approx(102.3)
     assert "lock" in str(err.value).lower()
     # The warehouse waits lock_wait_seconds (2 s here), saying who holds the file, then names it.
     assert f"PID {holder.pid}" in str(named.value) and "Waited 2s" in str(named.value)
-    assert any(f"PID {holder.pid}" in r.getMessage() for r in caplog.records)
+    assert not [m for m in resource_said if "lock" in m.lower()]  # in silence
+    assert [f"PID {holder.pid}" in r.getMessage() for r in waits.waiting] == [True]
 
 
 def test_a_column_the_spec_now_lets_be_empty_loses_not_null_and_keeps_its_rows():

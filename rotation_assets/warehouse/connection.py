@@ -4,6 +4,11 @@ DuckDB lets one process write a file and refuses to open it, even read-only, whi
 process holds it for writing (and a writer while anyone holds it). A run that finds the file
 held waits up to a budget, logging who holds it, then fails naming that process, so an operator
 knows which notebook or CLI to close.
+
+The wait is observable without timing it: a warning when the file is first found held (and
+again if another process holds it next), naming the holder, and an info line when the file is
+opened after waiting. Both records carry ``lock_wait`` (``LOCK_WAITING`` or ``LOCK_ACQUIRED``)
+and ``lock_holder`` attributes, so a test or a log handler can react to the wait itself.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from typing import Any
 import duckdb
 
 log = logging.getLogger(__name__)
+
+# Values of a lock-wait log record's ``lock_wait`` attribute.
+LOCK_WAITING = "waiting"
+LOCK_ACQUIRED = "acquired"
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -57,18 +66,21 @@ def connect_waiting(
 ) -> duckdb.DuckDBPyConnection:
     """A connection to ``path``, retrying while another process holds the file.
 
-    Logs a warning naming the holder at every retry, and after ``wait_seconds`` raises
-    ``WarehouseLockedError`` naming it: nothing was written.
+    Logs a warning naming the holder when it first finds the file held (again only if another
+    process holds it next), and an info line naming the last holder once it has the file after
+    waiting. After ``wait_seconds`` it raises ``WarehouseLockedError`` naming the holder:
+    nothing was written.
     """
     deadline = time.monotonic() + wait_seconds
     delay = 0.2
+    holder: str | None = None  # who held the file at the last attempt; None: not waited yet
     while True:
         try:
-            return connect(path, read_only=read_only, config=config or {})
+            con = connect(path, read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             if not is_lock_conflict(exc):
                 raise
-            holder = describe_lock_holder(str(exc))
+            previous, holder = holder, describe_lock_holder(str(exc))
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
                     f"The warehouse {path} is locked by {holder}. Close that session "
@@ -76,9 +88,25 @@ def connect_waiting(
                     f"again; analysts should open the published snapshot instead. Waited "
                     f"{wait_seconds:.0f}s; nothing was written."
                 ) from exc
-            log.warning("Warehouse %s is locked by %s; retrying", path, holder)
+            if holder != previous:
+                log.warning(
+                    "Warehouse %s is locked by %s; waiting up to %.0f s for it",
+                    path,
+                    holder,
+                    wait_seconds,
+                    extra={"lock_wait": LOCK_WAITING, "lock_holder": holder},
+                )
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.05)))
             delay = min(delay * 2, 5.0)
+            continue
+        if holder is not None:
+            log.info(
+                "Warehouse %s opened after waiting for %s",
+                path,
+                holder,
+                extra={"lock_wait": LOCK_ACQUIRED, "lock_holder": holder},
+            )
+        return con
 
 
 @contextlib.contextmanager
