@@ -661,7 +661,13 @@ def corrupted_shiller_files(draw) -> Corruption:
         )
     if kind == "unparsable number":
         c = draw(st.integers(1, 8))
-        text = draw(number_like.filter(lambda t: t.strip() != "" and not is_number(t.strip())))
+        # No quote: the Shiller file is read as quoted CSV, where '"1"' is the number 1 and a
+        # lone '"' is a quote never closed (its own corruption kind).
+        text = draw(
+            number_like.filter(
+                lambda t: t.strip() != "" and not is_number(t.strip()) and '"' not in t
+            )
+        )
         rows[r][c] = text
         fragments = (f"column {SHILLER_COLUMNS[c]}", repr(text.strip()))
         return Corruption(kind, render_shiller(header, rows), fragments, line)

@@ -91,7 +91,8 @@ def read(ticker: str, data: bytes) -> pd.DataFrame:
 
 
 def expected_frame(ticker: str, rows: list[Bar], ticker_dtype) -> pd.DataFrame:
-    """What the reader must return for ``rows``: numbers as written, empty volume as NaN."""
+    """What the reader must return for ``rows``: numbers as written, empty volume as NaN, and
+    an index's volume of 0 as NaN (no figure)."""
     frame = pd.DataFrame(
         {
             "trade_date": pd.to_datetime([r.date for r in rows]).astype("datetime64[ns]"),
@@ -106,6 +107,8 @@ def expected_frame(ticker: str, rows: list[Bar], ticker_dtype) -> pd.DataFrame:
             },
         }
     )
+    if ticker.startswith("^"):
+        frame.loc[frame["volume"] == 0.0, "volume"] = np.nan
     return frame[PRICE_FRAME_COLUMNS]
 
 

@@ -228,6 +228,8 @@ def test_csv_backfill_2000_to_2026_holds_exactly_the_file_rows_and_rerun_changes
         bars = bars[
             (bars["trade_date"] >= pd.Timestamp(start)) & (bars["trade_date"] <= pd.Timestamp(end))
         ]
+        if row.ticker.startswith("^"):  # an index's volume of 0 is no figure: stored empty
+            bars["volume"] = bars["volume"].where(bars["volume"] != 0)
         expected.append(bars.assign(ticker=row.ticker))
     expected = pd.concat(expected).sort_values(["trade_date", "ticker"]).reset_index(drop=True)
 

@@ -508,6 +508,8 @@ def _forward_pe(
     points = data.inputs.valuation_points
     if points is None or points.empty:
         raise NotComputable("no published valuation points")
+    if len(data.sessions) == 0:
+        raise NotComputable("no session with returns yet")
     as_of = pd.Timestamp(claim["as_of_date"])
     forward = points[points["metric"] == "forward_pe"]
     parts, latest = [], pd.Timestamp(claim["end_date"])
