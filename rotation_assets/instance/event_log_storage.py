@@ -66,6 +66,15 @@ materializations in one statement by itself; this storage is not used there.
 It sets nothing process-wide. Batching is enabled by the process that runs the events, e.g.
 ``os.environ[BATCH_SIZE_ENV_VAR] = DEFAULT_BATCH_SIZE`` before a run; without it this storage
 behaves as the stock one.
+
+Concurrency pools: this storage also keeps the pools' slots (the ``duckdb_warehouse`` pool that
+serialises DuckDB writers). Every change to them (claim, free, limits) holds an exclusive file
+lock, so that two processes claiming the one slot together cannot both get it, which the stock
+SQLite storage allows (``_slots_lock`` says why and how).
+
+Also here, as the other piece of the SQLite instance built on Dagster internals:
+``BusyTimeoutSqliteRunStorage``, Dagster's SQLite run storage whose connections wait up to the
+busy timeout the event log uses (30 s) for another process's write, instead of pysqlite's 5 s.
 """
 
 from __future__ import annotations
@@ -113,6 +122,7 @@ try:
     from dagster._core.storage.event_log import SqliteEventLogStorage
     from dagster._core.storage.event_log.schema import AssetKeyTable, SqlEventLogStorageTable
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+    from dagster._core.storage.runs import SqliteRunStorage
     from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
     from dagster._serdes import ConfigurableClassData
     from dagster._utils.concurrency import ConcurrencyClaimStatus
@@ -407,3 +417,32 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         if batch.has_asset_key_index_cols is None:
             batch.has_asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
         return batch.has_asset_key_index_cols
+
+
+class BusyTimeoutSqliteRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage (``runs.db``: runs, their tags, backfills, the daemon's
+    heartbeats), whose connections wait up to ``SQLITE_BUSY_TIMEOUT_SECONDS`` (30 s) for a write
+    lock held by another process, as the event log's connections do.
+
+    Why: the stock one connects with pysqlite's default timeout, 5 s; with the UI, the daemon
+    and a run writing beside each other on a loaded disk, a run-storage write can fail with
+    "database is locked" where the event log would still have waited. Only ``connect`` (every
+    read and write after start-up) changes; opening the storage (creating or checking the
+    schema, under the project's first-use lock) is the stock code. Same file, same tables.
+    """
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        # The stock method builds a SqliteRunStorage by name, not ``cls``.
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        # The stock connect, with the event log's busy timeout.
+        engine = create_engine(
+            self._conn_string,
+            poolclass=NullPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
+        with engine.connect() as conn, conn.begin():
+            yield conn
