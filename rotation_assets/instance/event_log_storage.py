@@ -181,7 +181,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         ``_claim_concurrency_slot``: select a free slot row, update it by id) and frees one the
         same way. On PostgreSQL ``with_for_update`` row locks keep claimants apart; on SQLite it
         does nothing, so two processes claiming the one-slot pool together were both told
-        CLAIMED (in 56 of 100 rounds of two processes; see test_pool_claims.py).
+        CLAIMED (in 38 of 100 rounds of two processes; see test_pool_claims.py).
 
         Why a file lock (``flock`` on ``concurrency_slots.lock`` beside ``index.db``) and not
         SQLite's ``BEGIN IMMEDIATE``: one stock claim or free opens four to six connections of
