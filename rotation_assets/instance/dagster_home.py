@@ -42,19 +42,28 @@ telemetry:
 # Dagster's SQLite event log, writing each batch of events in one transaction per shard (same
 # files and tables): a backfill records two events per partition and asset. Batches are on when
 # DAGSTER_EVENT_BATCH_SIZE > 0. See rotation_assets/instance/event_log_storage.py.
+# It also holds the pools' slots, one change at a time across processes (a file lock).
 event_log_storage:
   module: rotation_assets.instance.event_log_storage
   class: BatchingSqliteEventLogStorage
   config:
     base_dir: {runs_dir}
+# Dagster's SQLite run storage (history/runs.db), waiting 30 s for a locked database as the event
+# log does (the stock one gives up after 5 s).
+run_storage:
+  module: rotation_assets.instance.event_log_storage
+  class: BusyTimeoutSqliteRunStorage
+  config:
+    base_dir: {history_dir}
 """
 
 
 def dagster_yaml(home: Path) -> str:
-    """The SQLite instance config for ``home``; the event log sits where the stock storage
-    puts it."""
+    """The SQLite instance config for ``home``; the event log and the runs sit where the stock
+    storages put them."""
     runs_dir = json.dumps(str(home / "history" / "runs"))  # a JSON string is a YAML string
-    return DAGSTER_YAML.format(runs_dir=runs_dir)
+    history_dir = json.dumps(str(home / "history"))
+    return DAGSTER_YAML.format(runs_dir=runs_dir, history_dir=history_dir)
 
 
 PROJECT_HEADER = "# Created by rotation_assets"

@@ -66,10 +66,20 @@ materializations in one statement by itself; this storage is not used there.
 It sets nothing process-wide. Batching is enabled by the process that runs the events, e.g.
 ``os.environ[BATCH_SIZE_ENV_VAR] = DEFAULT_BATCH_SIZE`` before a run; without it this storage
 behaves as the stock one.
+
+Concurrency pools: this storage also keeps the pools' slots (the ``duckdb_warehouse`` pool that
+serialises DuckDB writers). Every change to them (claim, free, limits) holds an exclusive file
+lock, so that two processes claiming the one slot together cannot both get it, which the stock
+SQLite storage allows (``_slots_lock`` says why and how).
+
+Also here, as the other piece of the SQLite instance built on Dagster internals:
+``BusyTimeoutSqliteRunStorage``, Dagster's SQLite run storage whose connections wait up to the
+busy timeout the event log uses (30 s) for another process's write, instead of pysqlite's 5 s.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -112,10 +122,15 @@ try:
     from dagster._core.storage.event_log import SqliteEventLogStorage
     from dagster._core.storage.event_log.schema import AssetKeyTable, SqlEventLogStorageTable
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+    from dagster._core.storage.runs import SqliteRunStorage
     from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
     from dagster._serdes import ConfigurableClassData
+    from dagster._utils.concurrency import ConcurrencyClaimStatus
 except ImportError as exc:  # another Dagster version moved them: say what to do
     raise ImportError(_UNSUPPORTED.format(installed=dagster.__version__)) from exc
+
+# The file, beside the index shard, whose exclusive flock serialises changes to the pools' slots.
+SLOTS_LOCK_FILE = "concurrency_slots.lock"
 
 # Ids deleted per statement when a batch's run shard rows are taken back (SQLite's default
 # limit on bound parameters is 32,766 since 3.32; older builds allow 999).
@@ -154,6 +169,95 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     @classmethod
     def from_config_value(cls, inst_data, config_value):
         return cls(inst_data=inst_data, **config_value)
+
+    # -- the pools' slots: one change at a time across processes ----------------------------------
+
+    @contextmanager
+    def _slots_lock(self) -> Iterator[None]:
+        """Hold the exclusive lock on the pools' slots (re-entrant within a thread).
+
+        Why: Dagster's SQL event log claims a slot in several statements on separate connections
+        (``has_unassigned_slots``, then ``add_pending_step`` assigned or not, then
+        ``_claim_concurrency_slot``: select a free slot row, update it by id) and frees one the
+        same way. On PostgreSQL ``with_for_update`` row locks keep claimants apart; on SQLite it
+        does nothing, so two processes claiming the one-slot pool together were both told
+        CLAIMED (in 38 of 100 rounds of two processes; see test_pool_claims.py).
+
+        Why a file lock (``flock`` on ``concurrency_slots.lock`` beside ``index.db``) and not
+        SQLite's ``BEGIN IMMEDIATE``: one stock claim or free opens four to six connections of
+        its own, so a SQLite transaction would have to route them all through one connection
+        (more overrides of private methods, and any statement that still opened its own would
+        wait on our write lock until the busy timeout). The flock wraps the stock methods
+        unchanged, blocks only other slot changes (event writes and every read go on), costs an
+        open and two system calls per claim, and the kernel releases it when a holder dies. Each
+        call opens the file anew, so threads of one process exclude each other as processes do
+        (a lock is per open file); the depth count lets a locked method call another (e.g.
+        ``set_concurrency_slots`` calling ``assign_pending_steps``). The lock is taken before the
+        storage's thread lock and SQLite's, never while holding them, and a batch of events
+        never takes it: no cycle. Every process of the instance uses this class (it is in
+        dagster.yaml), so every slot change holds the lock; it needs a local file system
+        (``flock`` is not shared over NFS).
+        """
+        depth = getattr(self._local, "slots_lock_depth", 0)
+        if depth:
+            self._local.slots_lock_depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.slots_lock_depth = depth
+            return
+        # Read-only: a lock needs no write, and no write means no event for the run watchers.
+        fd = os.open(os.path.join(self._base_dir, SLOTS_LOCK_FILE), os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.slots_lock_depth = 1
+            try:
+                yield
+            finally:
+                self._local.slots_lock_depth = 0
+        finally:
+            os.close(fd)  # closing the file releases the lock
+
+    def initialize_concurrency_limit_to_default(self, concurrency_key: str) -> bool:
+        with self._slots_lock():
+            return super().initialize_concurrency_limit_to_default(concurrency_key)
+
+    def set_concurrency_slots(self, concurrency_key: str, num: int) -> None:
+        with self._slots_lock():
+            super().set_concurrency_slots(concurrency_key, num)
+
+    def delete_concurrency_limit(self, concurrency_key: str) -> None:
+        with self._slots_lock():
+            super().delete_concurrency_limit(concurrency_key)
+
+    def claim_concurrency_slot(
+        self, concurrency_key: str, run_id: str, step_key: str, priority: int | None = None
+    ) -> ConcurrencyClaimStatus:
+        with self._slots_lock():
+            return super().claim_concurrency_slot(concurrency_key, run_id, step_key, priority)
+
+    def free_concurrency_slots_for_run(self, run_id: str) -> None:
+        with self._slots_lock():
+            super().free_concurrency_slots_for_run(run_id)
+
+    def free_concurrency_slot_for_step(self, run_id: str, step_key: str) -> None:
+        with self._slots_lock():
+            super().free_concurrency_slot_for_step(run_id, step_key)
+
+    def assign_pending_steps(self, concurrency_keys: Sequence[str]) -> None:
+        with self._slots_lock():
+            super().assign_pending_steps(concurrency_keys)
+
+    def add_pending_step(
+        self,
+        concurrency_key: str,
+        run_id: str,
+        step_key: str,
+        priority: int | None = None,
+        should_assign: bool = False,
+    ) -> None:
+        with self._slots_lock():
+            super().add_pending_step(concurrency_key, run_id, step_key, priority, should_assign)
 
     # -- the batch path ------------------------------------------------------------------------
 
@@ -313,3 +417,32 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         if batch.has_asset_key_index_cols is None:
             batch.has_asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
         return batch.has_asset_key_index_cols
+
+
+class BusyTimeoutSqliteRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage (``runs.db``: runs, their tags, backfills, the daemon's
+    heartbeats), whose connections wait up to ``SQLITE_BUSY_TIMEOUT_SECONDS`` (30 s) for a write
+    lock held by another process, as the event log's connections do.
+
+    Why: the stock one connects with pysqlite's default timeout, 5 s; with the UI, the daemon
+    and a run writing beside each other on a loaded disk, a run-storage write can fail with
+    "database is locked" where the event log would still have waited. Only ``connect`` (every
+    read and write after start-up) changes; opening the storage (creating or checking the
+    schema, under the project's first-use lock) is the stock code. Same file, same tables.
+    """
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        # The stock method builds a SqliteRunStorage by name, not ``cls``.
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        # The stock connect, with the event log's busy timeout.
+        engine = create_engine(
+            self._conn_string,
+            poolclass=NullPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
+        with engine.connect() as conn, conn.begin():
+            yield conn
