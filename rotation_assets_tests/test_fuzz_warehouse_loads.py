@@ -38,6 +38,7 @@ from rotation_assets.defs.warehouse import DuckDBWarehouse
 from rotation_assets.paths import SEEDS_DIR
 from rotation_assets.reference.universe import UNIVERSE, UNIVERSE_PATH_ENV_VAR
 from rotation_assets.sources.csv_prices import clear_price_file_cache
+from rotation_assets.sources.shiller_monthly import SHILLER_FIELDS
 from rotation_assets_tests.fuzz_inputs import (
     Corruption,
     audit_defects,
@@ -67,17 +68,7 @@ def stored(tmp_path_factory) -> Path:
     write_demo_csvs(root / "prices", *WEEK)
     (root / "shiller.csv").write_bytes(
         render_shiller(
-            [
-                "month",
-                "sp500_price",
-                "dividend_12m",
-                "earnings_12m",
-                "cpi",
-                "gs10",
-                "trailing_pe",
-                "cape",
-                "tr_cape",
-            ],  # fmt: skip
+            ["month", *SHILLER_FIELDS],
             [
                 ["2025-12", "6800.5", "75.1", "230.2", "320.1", "4.1", "29.5", "39.2", "42.0"],
                 ["2026-01", "6900.25", "75.3", "", "321.0", "4.2", "", "39.9", "42.7"],
