@@ -102,8 +102,6 @@ def claims_as_of(claims: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     ``as_of_date``) whose every reading, the sensitivity's session after included, read only
     sessions on or before it (``latest_session_used``). The one place claims are filtered for a
     point-in-time view."""
-    if claims.empty:
-        return claims
     return up_to(up_to(claims, day, "as_of_date"), day, "latest_session_used")
 
 
